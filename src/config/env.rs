@@ -1,0 +1,73 @@
+//! Environment variable names for every configuration key.
+
+use super::Config;
+use serde_yaml_ng::Value;
+
+/// Keys whose environment name is the one Axway's agents already use.
+pub const AXWAY_NAMES: &[(&str, &str)] = &[
+    ("aws.region", "AWS_REGION"),
+    ("aws.endpoint_url", "AWS_ENDPOINT_URL"),
+    ("aws.auth.access_key", "AWS_AUTH_ACCESSKEY"),
+    ("aws.auth.secret_key", "AWS_AUTH_SECRETKEY"),
+    ("aws.client_timeout", "AWS_CLIENTTIMEOUT"),
+    ("aws.log_group", "AWS_LOGGROUP"),
+    ("aws.api_poll_interval", "AWS_APIPOLLINTERVAL"),
+    ("traceability.host", "TRACEABILITY_HOST"),
+    ("traceability.compression_level", "TRACEABILITY_COMPRESSIONLEVEL"),
+    ("traceability.bulk_max_size", "TRACEABILITY_BULKMAXSIZE"),
+    ("traceability.client_timeout", "TRACEABILITY_CLIENTTIMEOUT"),
+    ("traceability.enable_ssl", "TRACEABILITY_ENABLE_SSL"),
+    ("traceability.ssl.certificate_authorities", "TRACEABILITY_SSL_CERTIFICATEAUTHORITIES"),
+    ("traceability.ssl.verification_mode", "TRACEABILITY_SSL_VERIFICATIONMODE"),
+    ("central.organization_id", "CENTRAL_ORGANIZATIONID"),
+    ("central.environment_id", "CENTRAL_ENVIRONMENTID"),
+    ("status.port", "STATUS_PORT"),
+    ("log.level", "LOG_LEVEL"),
+    ("log.format", "LOG_FORMAT"),
+];
+
+/// The environment variable that sets `path` (a dotted YAML path).
+pub fn env_name_for(path: &str) -> String {
+    AXWAY_NAMES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, e)| e.to_string())
+        .unwrap_or_else(|| path.to_ascii_uppercase().replace('.', "_"))
+}
+
+/// What kind of YAML value a leaf holds by default, so that an env string is typed the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeafKind {
+    Text,
+    Number,
+    Bool,
+}
+
+/// Every leaf key of the configuration with its env name and kind, derived from the defaults so
+/// that no key can be forgotten.
+pub fn env_names() -> Vec<(String, String, LeafKind)> {
+    let defaults = serde_yaml_ng::to_value(Config::default()).expect("defaults serialize");
+    let mut out = Vec::new();
+    walk(&defaults, String::new(), &mut out);
+    out
+}
+
+fn walk(value: &Value, prefix: String, out: &mut Vec<(String, String, LeafKind)>) {
+    match value {
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let key = k.as_str().expect("string keys");
+                let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+                walk(v, path, out);
+            }
+        }
+        leaf => {
+            let kind = match leaf {
+                Value::Number(_) => LeafKind::Number,
+                Value::Bool(_) => LeafKind::Bool,
+                _ => LeafKind::Text,
+            };
+            out.push((env_name_for(&prefix), prefix, kind));
+        }
+    }
+}

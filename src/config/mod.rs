@@ -1,0 +1,286 @@
+//! The agent's configuration: typed sections (documented as user documentation), loading from YAML
+//! with environment overrides, and validation that names the key and the bad value.
+//!
+//! Every key can be set by an environment variable: the name Axway users already have where one
+//! exists (see [`env::AXWAY_NAMES`]), otherwise the YAML path upper-cased with `.` turned into `_`.
+
+mod env;
+mod load;
+mod validate;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+pub use env::{env_name_for, env_names};
+pub use load::{load, load_from_str, ConfigError};
+pub use values::{parse_duration, Dur, List, Secret};
+
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the access logs and the API catalog come from.
+    pub aws: AwsConfig,
+    /// Where the events go (Lumberjack v2) and in which format.
+    pub traceability: TraceabilityConfig,
+    /// Amplify Central identifiers stamped on every event.
+    pub central: CentralConfig,
+    /// Sizes of the internal queues between actors.
+    pub pipeline: PipelineConfig,
+    /// Where read positions are persisted.
+    pub state: StateConfig,
+    /// The HTTP endpoint for `/metrics` and `/status`.
+    pub status: StatusConfig,
+    /// The agent's own logs.
+    pub log: LogConfig,
+}
+
+/// `aws.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// AWS Region of the API Gateway and its log groups (AWS_REGION). Required.
+    pub region: String,
+    /// Endpoint to use instead of AWS's, e.g. an emulator such as moto (AWS_ENDPOINT_URL).
+    pub endpoint_url: String,
+    /// Static credentials; leave both empty to use the SDK's default chain (instance/IRSA role).
+    pub auth: AwsAuthConfig,
+    /// Upper bound of one AWS operation including retries (AWS_CLIENTTIMEOUT).
+    pub client_timeout: Dur,
+    /// Log groups holding the API Gateway access logs: a list or a comma list (AWS_LOGGROUP).
+    pub log_group: List,
+    /// How often the API catalog (GetRestApis, GetStages) is refreshed (AWS_APIPOLLINTERVAL).
+    pub api_poll_interval: Dur,
+    /// How log groups are read.
+    pub poll: PollConfig,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        AwsConfig {
+            region: String::new(),
+            endpoint_url: String::new(),
+            auth: AwsAuthConfig::default(),
+            client_timeout: Dur::secs(30),
+            log_group: List::default(),
+            api_poll_interval: Dur::secs(60),
+            poll: PollConfig::default(),
+        }
+    }
+}
+
+/// `aws.auth.*`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsAuthConfig {
+    /// AWS access key id (AWS_AUTH_ACCESSKEY). Never logged.
+    pub access_key: Secret,
+    /// AWS secret access key (AWS_AUTH_SECRETKEY). Never logged.
+    pub secret_key: Secret,
+}
+
+/// `aws.poll.*`: how FilterLogEvents windows are chosen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollConfig {
+    /// Pause between scans once a log group is caught up (AWS_POLL_INTERVAL).
+    pub interval: Dur,
+    /// Windows end this long before now, so that late-ingested events are still seen (AWS_POLL_LATENCY).
+    pub latency: Dur,
+    /// Longest time span one window covers; bounds the work redone after a crash (AWS_POLL_MAX_WINDOW).
+    pub max_window: Dur,
+    /// Where to start when no checkpoint exists: `beginning` (oldest event kept) or `end` (now) (AWS_POLL_START_POSITION).
+    pub start_position: StartPosition,
+}
+
+impl Default for PollConfig {
+    fn default() -> Self {
+        PollConfig { interval: Dur::secs(10), latency: Dur::secs(5), max_window: Dur::secs(3600), start_position: StartPosition::Beginning }
+    }
+}
+
+/// Where reading starts without a checkpoint.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StartPosition {
+    Beginning,
+    End,
+}
+
+/// `traceability.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TraceabilityConfig {
+    /// Lumberjack receivers as `host:port`, a list or a comma list (TRACEABILITY_HOST).
+    pub host: List,
+    /// zlib level 1-9 of each window's C frame; 0 sends plain J frames (TRACEABILITY_COMPRESSIONLEVEL).
+    pub compression_level: u32,
+    /// Most events in one window, 1-10000 (go-lumber servers refuse more) (TRACEABILITY_BULKMAXSIZE).
+    pub bulk_max_size: usize,
+    /// A partial window is sent after this long (TRACEABILITY_FLUSH_INTERVAL).
+    pub flush_interval: Dur,
+    /// Dial, TLS handshake, write of a window, and each wait for an ACK frame (TRACEABILITY_CLIENTTIMEOUT).
+    pub client_timeout: Dur,
+    /// TLS on the Lumberjack connection (TRACEABILITY_ENABLE_SSL).
+    pub enable_ssl: bool,
+    /// TLS settings.
+    pub ssl: SslConfig,
+    /// Reconnect backoff.
+    pub backoff: BackoffConfig,
+    /// Event format: `insights-v4` (TRACEABILITY_FORMAT).
+    pub format: EventFormat,
+}
+
+impl Default for TraceabilityConfig {
+    fn default() -> Self {
+        TraceabilityConfig {
+            host: List::of(&["ingestion.datasearch.axway.com:5044"]),
+            compression_level: 3,
+            bulk_max_size: 2048,
+            flush_interval: Dur::secs(1),
+            client_timeout: Dur::secs(60),
+            enable_ssl: true,
+            ssl: SslConfig::default(),
+            backoff: BackoffConfig::default(),
+            format: EventFormat::InsightsV4,
+        }
+    }
+}
+
+/// `traceability.ssl.*`
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SslConfig {
+    /// PEM files of CAs to trust instead of the system store (TRACEABILITY_SSL_CERTIFICATEAUTHORITIES).
+    pub certificate_authorities: List,
+    /// `full` checks the chain and the host name; `none` checks nothing (TRACEABILITY_SSL_VERIFICATIONMODE).
+    pub verification_mode: VerificationMode,
+}
+
+/// How the receiver's certificate is checked.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VerificationMode {
+    #[default]
+    Full,
+    None,
+}
+
+/// `traceability.backoff.*`: equal-jitter exponential backoff between reconnects.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackoffConfig {
+    /// First wait (TRACEABILITY_BACKOFF_INIT).
+    pub init: Dur,
+    /// Longest wait (TRACEABILITY_BACKOFF_MAX).
+    pub max: Dur,
+}
+
+impl Default for BackoffConfig {
+    fn default() -> Self {
+        BackoffConfig { init: Dur::secs(1), max: Dur::secs(60) }
+    }
+}
+
+/// The shape of the events sent.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum EventFormat {
+    /// Axway Insights envelope v4 (current agent SDK).
+    #[default]
+    #[serde(rename = "insights-v4")]
+    InsightsV4,
+}
+
+/// `central.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentralConfig {
+    /// Amplify organization id (CENTRAL_ORGANIZATIONID); required by insights-v4.
+    pub organization_id: String,
+    /// Amplify environment name (CENTRAL_ENVIRONMENT).
+    pub environment: String,
+    /// Amplify environment id (CENTRAL_ENVIRONMENTID); required by insights-v4.
+    pub environment_id: String,
+    /// Deployment name stamped as apicDeployment (CENTRAL_DEPLOYMENT).
+    pub deployment: String,
+}
+
+impl Default for CentralConfig {
+    fn default() -> Self {
+        CentralConfig { organization_id: String::new(), environment: String::new(), environment_id: String::new(), deployment: "prod".into() }
+    }
+}
+
+/// `pipeline.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Messages each bounded queue between two actors holds (PIPELINE_MAILBOX_CAPACITY).
+    /// With the receiver stalled, at most this many chunks/batches wait between each pair.
+    pub mailbox_capacity: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig { mailbox_capacity: 4 }
+    }
+}
+
+/// `state.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StateConfig {
+    /// JSON file of per-log-group positions, written atomically after ACKs (STATE_PATH).
+    pub path: String,
+    /// Checkpoints are written at most this often (and at shutdown) (STATE_FLUSH_INTERVAL).
+    pub flush_interval: Dur,
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig { path: "data/state.json".into(), flush_interval: Dur::secs(1) }
+    }
+}
+
+/// `status.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusConfig {
+    /// Address the status server binds (STATUS_HOST).
+    pub host: String,
+    /// Port of `/metrics` and `/status` (STATUS_PORT); 0 disables the server.
+    pub port: u16,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        StatusConfig { host: "0.0.0.0".into(), port: 8989 }
+    }
+}
+
+/// `log.*`
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace` (LOG_LEVEL).
+    pub level: String,
+    /// `line` or `json` (LOG_FORMAT).
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: LogFormat::Line }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Line,
+    Json,
+}

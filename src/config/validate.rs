@@ -1,0 +1,88 @@
+//! Checks that types alone cannot express (ranges, required keys, forms), all reported at once.
+
+use super::{Config, EventFormat};
+
+/// Returns `(key, message)` for every problem found.
+pub fn validate(c: &Config) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    let mut err = |key: &str, message: String| errors.push((key.to_string(), message));
+
+    if c.aws.region.trim().is_empty() {
+        err("aws.region", "is required (the AWS Region of the API Gateway, e.g. eu-west-1)".into());
+    }
+    if c.aws.log_group.is_empty() {
+        err("aws.log_group", "is required: at least one CloudWatch Logs group holding API Gateway access logs".into());
+    }
+    let url = &c.aws.endpoint_url;
+    if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        err("aws.endpoint_url", format!("'{url}' is not a URL; expected http://host:port or https://host"));
+    }
+    if c.aws.auth.access_key.is_empty() != c.aws.auth.secret_key.is_empty() {
+        err("aws.auth", "set both access_key and secret_key, or neither (to use the default credential chain)".into());
+    }
+    for (key, d) in [
+        ("aws.client_timeout", c.aws.client_timeout),
+        ("aws.api_poll_interval", c.aws.api_poll_interval),
+        ("aws.poll.interval", c.aws.poll.interval),
+        ("aws.poll.max_window", c.aws.poll.max_window),
+        ("traceability.flush_interval", c.traceability.flush_interval),
+        ("traceability.client_timeout", c.traceability.client_timeout),
+        ("traceability.backoff.init", c.traceability.backoff.init),
+        ("state.flush_interval", c.state.flush_interval),
+    ] {
+        if d.get().is_zero() {
+            err(key, "must be greater than 0s".into());
+        }
+    }
+
+    let t = &c.traceability;
+    if t.host.is_empty() {
+        err("traceability.host", "is required: at least one host:port".into());
+    }
+    for host in t.host.iter() {
+        if let Err(why) = check_host_port(host) {
+            err("traceability.host", why);
+        }
+    }
+    if t.compression_level > 9 {
+        err("traceability.compression_level", format!("{} is out of range; expected 0 (none) to 9", t.compression_level));
+    }
+    if t.bulk_max_size == 0 || t.bulk_max_size > 10_000 {
+        err("traceability.bulk_max_size", format!("{} is out of range; expected 1 to 10000 (receivers refuse larger windows)", t.bulk_max_size));
+    }
+    if t.backoff.init > t.backoff.max {
+        err("traceability.backoff.init", format!("{} is longer than traceability.backoff.max ({})", t.backoff.init, t.backoff.max));
+    }
+    if t.format == EventFormat::InsightsV4 {
+        if c.central.organization_id.trim().is_empty() {
+            err("central.organization_id", "is required by traceability.format insights-v4 (the Amplify organization id)".into());
+        }
+        if c.central.environment_id.trim().is_empty() {
+            err("central.environment_id", "is required by traceability.format insights-v4 (the Amplify environment id)".into());
+        }
+    }
+    if c.pipeline.mailbox_capacity == 0 {
+        err("pipeline.mailbox_capacity", "must be at least 1".into());
+    }
+    if c.state.path.trim().is_empty() {
+        err("state.path", "is required: the file where read positions are kept".into());
+    }
+    if !["error", "warn", "info", "debug", "trace"].contains(&c.log.level.to_ascii_lowercase().as_str()) {
+        err("log.level", format!("'{}' is not a level; expected error, warn, info, debug or trace", c.log.level));
+    }
+    errors
+}
+
+fn check_host_port(host: &str) -> Result<(), String> {
+    let expected = "expected host:port, e.g. ingestion.datasearch.axway.com:5044";
+    let Some((name, port)) = host.rsplit_once(':') else {
+        return Err(format!("'{host}' has no port; {expected}"));
+    };
+    if name.is_empty() {
+        return Err(format!("'{host}' has no host name; {expected}"));
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("'{host}' has an invalid port '{port}'; {expected}")),
+    }
+}

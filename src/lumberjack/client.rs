@@ -1,0 +1,179 @@
+//! One Lumberjack v2 client connection (plain TCP or TLS): writes a window and awaits its ACKs.
+
+use super::frame::{Frame, FrameDecoder, FrameError};
+use bytes::{Bytes, BytesMut};
+use rustls::pki_types::ServerName;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// Anything a connection can run over.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Why a connection could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("connecting to {host}: {source}")]
+    Dial { host: String, source: std::io::Error },
+    #[error("connecting to {host}: no answer within {after:?}")]
+    DialTimeout { host: String, after: Duration },
+    #[error("TLS handshake with {host} failed: {source}")]
+    Handshake { host: String, source: std::io::Error },
+    #[error("TLS handshake with {host}: no answer within {after:?}")]
+    HandshakeTimeout { host: String, after: Duration },
+    #[error("'{host}' is not a valid TLS server name")]
+    ServerName { host: String },
+}
+
+/// Why a window was not fully acknowledged. `acked` events (1..=acked) are done even so.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind} (receiver had acknowledged {acked} of {count} events)")]
+pub struct SendError {
+    pub acked: u32,
+    pub count: u32,
+    pub kind: SendFailure,
+}
+
+/// The reason part of a [`SendError`].
+#[derive(Debug, thiserror::Error)]
+pub enum SendFailure {
+    #[error("write failed: {0}")]
+    Write(std::io::Error),
+    #[error("read failed: {0}")]
+    Read(std::io::Error),
+    #[error("no ACK frame within {0:?}")]
+    Timeout(Duration),
+    #[error("receiver closed the connection")]
+    Closed,
+    #[error("receiver sent an ACK for {ack} events but the window held {count}")]
+    AckAboveWindow { ack: u32, count: u32 },
+    #[error("receiver sent a frame that is not an ACK: {0:?}")]
+    UnexpectedFrame(String),
+    #[error("receiver sent bytes that are not Lumberjack v2: {0}")]
+    Garbage(FrameError),
+}
+
+impl SendFailure {
+    /// A short, stable label for metrics.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SendFailure::Write(_) => "write",
+            SendFailure::Read(_) => "read",
+            SendFailure::Timeout(_) => "timeout",
+            SendFailure::Closed => "closed",
+            SendFailure::AckAboveWindow { .. } | SendFailure::UnexpectedFrame(_) | SendFailure::Garbage(_) => "protocol",
+        }
+    }
+}
+
+/// What happened while a window was acknowledged.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WindowAcked {
+    /// ACK(0) frames received (the receiver said "still working").
+    pub keepalives: u32,
+    /// Partial ACKs received before the final one.
+    pub partial_acks: u32,
+}
+
+/// An open connection to one receiver.
+pub struct Connection {
+    io: Box<dyn Io>,
+    host: String,
+    read_buf: BytesMut,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("host", &self.host).finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// Dials `host` ("name:port"), with TLS when `tls` is given. `timeout_after` bounds the dial and
+    /// the handshake separately.
+    pub async fn connect(
+        host: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        timeout_after: Duration,
+    ) -> Result<Connection, ConnectError> {
+        let tcp = match timeout(timeout_after, TcpStream::connect(host)).await {
+            Err(_) => return Err(ConnectError::DialTimeout { host: host.into(), after: timeout_after }),
+            Ok(Err(source)) => return Err(ConnectError::Dial { host: host.into(), source }),
+            Ok(Ok(tcp)) => tcp,
+        };
+        let _ = tcp.set_nodelay(true);
+        let io: Box<dyn Io> = match tls {
+            None => Box::new(tcp),
+            Some(config) => {
+                let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+                let name = name.trim_start_matches('[').trim_end_matches(']');
+                let server_name = ServerName::try_from(name.to_string())
+                    .map_err(|_| ConnectError::ServerName { host: host.into() })?;
+                let connector = tokio_rustls::TlsConnector::from(config);
+                match timeout(timeout_after, connector.connect(server_name, tcp)).await {
+                    Err(_) => return Err(ConnectError::HandshakeTimeout { host: host.into(), after: timeout_after }),
+                    Ok(Err(source)) => return Err(ConnectError::Handshake { host: host.into(), source }),
+                    Ok(Ok(stream)) => Box::new(stream),
+                }
+            }
+        };
+        Ok(Connection { io, host: host.into(), read_buf: BytesMut::with_capacity(64) })
+    }
+
+    /// The "name:port" this connection was opened to.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Writes one encoded window of `count` events and reads ACKs until all are acknowledged.
+    /// `timeout_after` bounds the write and each wait for an ACK frame; ACK(0) keepalives and
+    /// partial ACKs reset that wait, as libbeat does.
+    pub async fn send_window(&mut self, wire: &Bytes, count: u32, timeout_after: Duration) -> Result<WindowAcked, SendError> {
+        let fail = |acked, kind| SendError { acked, count, kind };
+        match timeout(timeout_after, async {
+            self.io.write_all(wire).await?;
+            self.io.flush().await
+        })
+        .await
+        {
+            Err(_) => return Err(fail(0, SendFailure::Timeout(timeout_after))),
+            Ok(Err(e)) => return Err(fail(0, SendFailure::Write(e))),
+            Ok(Ok(())) => {}
+        }
+        let mut acked = 0u32;
+        let mut stats = WindowAcked::default();
+        loop {
+            let frame = match timeout(timeout_after, self.read_frame()).await {
+                Err(_) => return Err(fail(acked, SendFailure::Timeout(timeout_after))),
+                Ok(Err(kind)) => return Err(fail(acked, kind)),
+                Ok(Ok(frame)) => frame,
+            };
+            match frame {
+                Frame::Ack(0) => stats.keepalives += 1,
+                Frame::Ack(n) if n > count => return Err(fail(acked, SendFailure::AckAboveWindow { ack: n, count })),
+                Frame::Ack(n) if n == count => return Ok(stats),
+                Frame::Ack(n) => {
+                    stats.partial_acks += 1;
+                    acked = acked.max(n);
+                }
+                other => return Err(fail(acked, SendFailure::UnexpectedFrame(format!("{other:?}").chars().take(80).collect()))),
+            }
+        }
+    }
+
+    async fn read_frame(&mut self) -> Result<Frame, SendFailure> {
+        loop {
+            if let Some(frame) = FrameDecoder.decode(&mut self.read_buf).map_err(SendFailure::Garbage)? {
+                return Ok(frame);
+            }
+            // ACK frames are 6 bytes; anything large here is garbage, and the decoder caps sizes.
+            let n = self.io.read_buf(&mut self.read_buf).await.map_err(SendFailure::Read)?;
+            if n == 0 {
+                return Err(SendFailure::Closed);
+            }
+        }
+    }
+}
