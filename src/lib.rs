@@ -3,3 +3,12 @@
 
 pub mod config;
 pub mod lumberjack;
+pub mod access_log;
+pub mod catalog;
+pub mod event;
+pub mod telemetry;
+pub mod aws;
+pub mod checkpoint;
+pub mod pipeline;
+pub mod source;
+pub mod tls;

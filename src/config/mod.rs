@@ -94,11 +94,13 @@ pub struct PollConfig {
     pub max_window: Dur,
     /// Where to start when no checkpoint exists: `beginning` (oldest event kept) or `end` (now) (AWS_POLL_START_POSITION).
     pub start_position: StartPosition,
+    /// Most events asked for per FilterLogEvents page, 1-10000 (AWS_POLL_PAGE_SIZE).
+    pub page_size: usize,
 }
 
 impl Default for PollConfig {
     fn default() -> Self {
-        PollConfig { interval: Dur::secs(10), latency: Dur::secs(5), max_window: Dur::secs(3600), start_position: StartPosition::Beginning }
+        PollConfig { interval: Dur::secs(10), latency: Dur::secs(5), max_window: Dur::secs(3600), start_position: StartPosition::Beginning, page_size: 10_000 }
     }
 }
 
@@ -221,11 +223,13 @@ pub struct PipelineConfig {
     /// Messages each bounded queue between two actors holds (PIPELINE_MAILBOX_CAPACITY).
     /// With the receiver stalled, at most this many chunks/batches wait between each pair.
     pub mailbox_capacity: usize,
+    /// On SIGTERM/SIGINT, how long to wait for outstanding ACKs before exiting (PIPELINE_SHUTDOWN_TIMEOUT).
+    pub shutdown_timeout: Dur,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { mailbox_capacity: 4 }
+        PipelineConfig { mailbox_capacity: 4, shutdown_timeout: Dur::secs(30) }
     }
 }
 

@@ -35,6 +35,10 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         }
     }
 
+    if c.aws.poll.page_size == 0 || c.aws.poll.page_size > 10_000 {
+        err("aws.poll.page_size", format!("{} is out of range; expected 1 to 10000 (the FilterLogEvents maximum)", c.aws.poll.page_size));
+    }
+
     let t = &c.traceability;
     if t.host.is_empty() {
         err("traceability.host", "is required: at least one host:port".into());

@@ -1,0 +1,27 @@
+//! AWS SDK clients from `aws.*`: Region, endpoint (emulators), static keys or the default chain,
+//! and operation/attempt timeouts (the SDK sets only a connect timeout by default).
+
+use crate::config::AwsConfig;
+use aws_config::{timeout::TimeoutConfig, BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+/// Builds the shared SDK configuration.
+pub async fn sdk_config(c: &AwsConfig) -> aws_config::SdkConfig {
+    let timeout = c.client_timeout.get();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(c.region.clone()))
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).operation_attempt_timeout(timeout).build());
+    if !c.endpoint_url.is_empty() {
+        loader = loader.endpoint_url(&c.endpoint_url);
+    }
+    if !c.auth.access_key.is_empty() {
+        loader = loader.credentials_provider(Credentials::new(
+            c.auth.access_key.expose(),
+            c.auth.secret_key.expose(),
+            None,
+            None,
+            "apigw-agent-config",
+        ));
+    }
+    loader.load().await
+}

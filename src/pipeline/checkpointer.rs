@@ -1,0 +1,95 @@
+//! The Checkpointer actor: keeps the newest acknowledged position per log group and writes the
+//! state file at most every `state.flush_interval`, and once more when the pipeline ends.
+
+use super::link::Inbox;
+use super::Acked;
+use crate::checkpoint::{CheckpointStore, GroupPosition};
+use crate::telemetry::{ActorState, Metrics, StatusHandle};
+use actix::{Actor, AsyncContext, Context, StreamHandler};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub struct Checkpointer {
+    store: CheckpointStore,
+    positions: BTreeMap<String, GroupPosition>,
+    dirty: bool,
+    flush_interval: Duration,
+    done: Option<oneshot::Sender<()>>,
+    metrics: Metrics,
+    status: StatusHandle,
+}
+
+impl Checkpointer {
+    pub fn new(store: CheckpointStore, positions: BTreeMap<String, GroupPosition>, flush_interval: Duration, done: oneshot::Sender<()>, metrics: Metrics, status: StatusHandle) -> Self {
+        Checkpointer { store, positions, dirty: false, flush_interval, done: Some(done), metrics, status }
+    }
+
+    pub fn start_with(self, inbox: Inbox<Acked>) -> actix::Addr<Self> {
+        Checkpointer::create(|ctx| {
+            ctx.add_stream(inbox);
+            self
+        })
+    }
+
+    fn write(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        match self.store.save(&self.positions) {
+            Ok(()) => {
+                self.dirty = false;
+                self.metrics.checkpoint_written();
+                self.status.add("writes", 1);
+                self.status.set(ActorState::Running);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot persist read positions; will retry (delivery continues, a restart would resend)");
+                self.status.fail(e);
+            }
+        }
+    }
+}
+
+impl Actor for Checkpointer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.status.set(ActorState::Running);
+        ctx.run_interval(self.flush_interval, |act, _| act.write());
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        self.write();
+        self.status.set(ActorState::Stopped);
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
+impl StreamHandler<Acked> for Checkpointer {
+    fn handle(&mut self, acked: Acked, _: &mut Context<Self>) {
+        for c in acked.checkpoints {
+            let entry = self.positions.entry(c.log_group.to_string()).or_insert(GroupPosition { next_start_ms: c.next_start_ms });
+            entry.next_start_ms = entry.next_start_ms.max(c.next_start_ms);
+            self.dirty = true;
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        actix::ActorContext::stop(ctx);
+    }
+}
+
+/// Control message: write the acknowledged positions now (used when shutdown times out).
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub struct Flush;
+
+impl actix::Handler<Flush> for Checkpointer {
+    type Result = ();
+    fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
+        self.write();
+    }
+}

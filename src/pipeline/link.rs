@@ -1,0 +1,90 @@
+//! Bounded links between actors: a tokio mpsc channel whose receiving end is attached to the next
+//! actor as its stream. actix mailboxes do not enforce capacity for data (actix #515, #329); these do.
+
+use crate::telemetry::{ActorState, Metrics, StatusHandle};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::mpsc;
+use tokio_stream::{wrappers::ReceiverStream, Stream};
+
+/// Observable fill level of one link: how many messages wait in it now, and the most ever seen.
+#[derive(Debug, Default)]
+pub struct LinkGauge {
+    depth: AtomicUsize,
+    high_water: AtomicUsize,
+    capacity: AtomicUsize,
+}
+
+impl LinkGauge {
+    pub fn depth(&self) -> usize {
+        self.depth.load(Ordering::SeqCst)
+    }
+    pub fn high_water(&self) -> usize {
+        self.high_water.load(Ordering::SeqCst)
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity.load(Ordering::SeqCst)
+    }
+}
+
+/// The sending end, shared by the actors that feed one link.
+pub struct Outbox<T> {
+    name: &'static str,
+    tx: mpsc::Sender<T>,
+    gauge: Arc<LinkGauge>,
+    metrics: Metrics,
+}
+
+impl<T> Clone for Outbox<T> {
+    fn clone(&self) -> Self {
+        Outbox { name: self.name, tx: self.tx.clone(), gauge: self.gauge.clone(), metrics: self.metrics.clone() }
+    }
+}
+
+/// The receiving end, attached to the next actor with `ctx.add_stream`.
+pub struct Inbox<T> {
+    rx: ReceiverStream<T>,
+    gauge: Arc<LinkGauge>,
+}
+
+/// Creates a link holding at most `capacity` messages.
+pub fn link<T>(name: &'static str, capacity: usize, metrics: &Metrics) -> (Outbox<T>, Inbox<T>, Arc<LinkGauge>) {
+    let (tx, rx) = mpsc::channel(capacity);
+    let gauge = Arc::new(LinkGauge::default());
+    gauge.capacity.store(capacity, Ordering::SeqCst);
+    (Outbox { name, tx, gauge: gauge.clone(), metrics: metrics.clone() }, Inbox { rx: ReceiverStream::new(rx), gauge: gauge.clone() }, gauge)
+}
+
+impl<T> Outbox<T> {
+    /// Waits for room, then sends. While it waits the caller's status shows `blocked`.
+    /// Returns false when the next actor is gone.
+    pub async fn send(&self, item: T, status: &StatusHandle) -> bool {
+        let full = self.tx.capacity() == 0;
+        if full {
+            status.set(ActorState::Blocked);
+        }
+        let permit = self.tx.reserve().await;
+        if full {
+            status.set(ActorState::Running);
+        }
+        let Ok(permit) = permit else { return false };
+        let depth = self.gauge.depth.fetch_add(1, Ordering::SeqCst) + 1;
+        self.gauge.high_water.fetch_max(depth, Ordering::SeqCst);
+        permit.send(item);
+        self.metrics.queue_depth(self.name, depth);
+        true
+    }
+}
+
+impl<T> Stream for Inbox<T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let polled = Pin::new(&mut self.rx).poll_next(cx);
+        if let Poll::Ready(Some(_)) = &polled {
+            self.gauge.depth.fetch_sub(1, Ordering::SeqCst);
+        }
+        polled
+    }
+}

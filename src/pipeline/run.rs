@@ -1,0 +1,163 @@
+//! Wires and runs the pipeline inside the current actix System, downstream-first, until the
+//! sources end or `shutdown` resolves (then it drains, bounded by `pipeline.shutdown_timeout`).
+
+use super::backoff::Backoff;
+use super::batcher::Batcher;
+use super::checkpointer::{Checkpointer, Flush};
+use super::link::{link, LinkGauge};
+use super::poller::Poller;
+use super::sender::{LumberjackClient, Sender};
+use super::transformer::Transformer;
+use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
+use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
+use crate::config::Config;
+use crate::event::EventContext;
+use crate::source::LogSource;
+use crate::telemetry::{Metrics, StatusBoard};
+use crate::tls::{self, TlsError};
+use actix::Actor;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+
+/// Where API names come from.
+pub enum CatalogSetup {
+    /// A fixed catalog (the demo, tests).
+    Static(ApiCatalog),
+    /// Discovered through API Gateway and refreshed every `interval`.
+    Aws { client: aws_sdk_apigateway::Client, interval: Duration },
+}
+
+/// Shared observability handles: counters, actor states, and the fill level of every link.
+#[derive(Clone, Default)]
+pub struct Telemetry {
+    pub metrics: Metrics,
+    pub board: StatusBoard,
+    pub links: Arc<Mutex<Vec<(&'static str, Arc<LinkGauge>)>>>,
+}
+
+impl Telemetry {
+    /// The gauge of the link named `name` (e.g. "batcher->sender").
+    pub fn link(&self, name: &str) -> Option<Arc<LinkGauge>> {
+        self.links.lock().expect("links lock").iter().find(|(n, _)| *n == name).map(|(_, g)| g.clone())
+    }
+}
+
+/// Why the pipeline could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every source ended and everything read was acknowledged and checkpointed.
+    Drained,
+    /// Shutdown was asked for and everything in flight was acknowledged in time.
+    ShutdownClean,
+    /// Shutdown was asked for and `shutdown_timeout` passed with windows unacknowledged; the
+    /// checkpoint holds only acknowledged positions, so a restart resends them.
+    ShutdownTimedOut,
+}
+
+/// Runs the pipeline. `make_sources` receives the saved positions and returns one source per log group.
+pub async fn run<S: LogSource>(
+    config: &Config,
+    make_sources: impl FnOnce(&BTreeMap<String, GroupPosition>) -> Vec<S>,
+    catalog: CatalogSetup,
+    telemetry: &Telemetry,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunEnd, PipelineError> {
+    let tls = tls::client_config(&config.traceability)?;
+    let store = CheckpointStore::new(&config.state.path);
+    let positions = store.load()?;
+    let sources = make_sources(&positions);
+    let (m, board, cap) = (&telemetry.metrics, &telemetry.board, config.pipeline.mailbox_capacity);
+    let t = &config.traceability;
+
+    let (to_transformer, transformer_in, g1) = link("poller->transformer", cap, m);
+    let (to_batcher, batcher_in, g2) = link("transformer->batcher", cap, m);
+    let (to_sender, sender_in, g3) = link("batcher->sender", cap, m);
+    let (to_checkpointer, checkpointer_in, g4) = link("sender->checkpointer", cap, m);
+    telemetry.links.lock().expect("links lock").extend([
+        ("poller->transformer", g1),
+        ("transformer->batcher", g2),
+        ("batcher->sender", g3),
+        ("sender->checkpointer", g4),
+    ]);
+
+    // Downstream first: each actor exists before anything can send to it.
+    let (done_tx, mut done_rx) = oneshot::channel();
+    let checkpointer = Checkpointer::new(store, positions, config.state.flush_interval.get(), done_tx, m.clone(), board.register("checkpointer"))
+        .start_with(checkpointer_in);
+    let sender_status = board.register("sender");
+    let client = LumberjackClient::new(
+        t.host.to_vec(),
+        tls,
+        t.client_timeout.get(),
+        t.compression_level,
+        Backoff::new(t.backoff.init.get(), t.backoff.max.get()),
+        m.clone(),
+        sender_status.clone(),
+    );
+    Sender::new(client, to_checkpointer, sender_status).start_with(sender_in);
+    let batcher_arbiter = actix::Arbiter::new();
+    Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
+        .start_on(&batcher_arbiter.handle(), batcher_in);
+
+    let (catalog_tx, catalog_rx) = watch::channel(Arc::new(ApiCatalog::default()));
+    match catalog {
+        CatalogSetup::Static(c) => {
+            catalog_tx.send_replace(Arc::new(c));
+        }
+        CatalogSetup::Aws { client, interval } => {
+            let status = board.register("catalog");
+            match fetch_rest_apis(&client, m).await {
+                Ok(c) => {
+                    tracing::info!(apis = c.len(), "API catalog loaded");
+                    catalog_tx.send_replace(Arc::new(c));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "API catalog unavailable at start; events name APIs by id until it loads");
+                    status.fail(&e);
+                }
+            }
+            CatalogActor::new(client, interval, catalog_tx, m.clone(), status).start();
+        }
+    }
+    Transformer::new(to_batcher, catalog_rx, EventContext::from_config(&config.central), m.clone(), board.register("transformer"))
+        .start_with(transformer_in);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    for source in sources {
+        let status = board.register(format!("poller:{}", source.log_group()));
+        let retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+        Poller::new(source, to_transformer.clone(), config.aws.poll.interval.get(), retry, stop_rx.clone(), status).start();
+    }
+    // The pollers now hold the only senders: when they all stop, the pipeline drains and ends.
+    drop(to_transformer);
+
+    let end = tokio::select! {
+        _ = &mut done_rx => RunEnd::Drained,
+        _ = shutdown => {
+            tracing::info!(timeout = %config.pipeline.shutdown_timeout, "shutting down: polling stopped, waiting for outstanding acknowledgements");
+            stop_tx.send_replace(true);
+            match tokio::time::timeout(config.pipeline.shutdown_timeout.get(), done_rx).await {
+                Ok(_) => RunEnd::ShutdownClean,
+                Err(_) => {
+                    tracing::warn!("shutdown timeout passed with windows unacknowledged; they will be read again after a restart");
+                    let _ = checkpointer.send(Flush).await;
+                    RunEnd::ShutdownTimedOut
+                }
+            }
+        }
+    };
+    batcher_arbiter.stop();
+    Ok(end)
+}

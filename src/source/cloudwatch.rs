@@ -1,0 +1,157 @@
+//! Reads one log group with FilterLogEvents over windows [start, now - latency], following
+//! `nextToken` until it is absent (pages can be empty while more remains).
+
+use super::{LogSource, SourceError, Step};
+use crate::config::{PollConfig, StartPosition};
+use crate::pipeline::{Checkpoint, LogChunk, LogRecord};
+use crate::telemetry::Metrics;
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// CloudWatch Logs accepts events up to 14 days older than their ingestion.
+const MAX_EVENT_AGE_MS: i64 = 14 * 24 * 3600 * 1000;
+
+#[derive(Debug)]
+struct Window {
+    start: i64,
+    end: i64,
+    token: Option<String>,
+    records: usize,
+}
+
+/// Reader of one log group.
+pub struct CloudWatchSource {
+    client: aws_sdk_cloudwatchlogs::Client,
+    group: Arc<str>,
+    next_start_ms: Option<i64>,
+    start_position: StartPosition,
+    latency_ms: i64,
+    max_window_ms: i64,
+    /// Windows grow while they come back empty (no rework to bound there) and reset on data.
+    span_ms: i64,
+    page_size: i32,
+    window: Option<Window>,
+    metrics: Metrics,
+}
+
+impl CloudWatchSource {
+    /// `resume_from` is the checkpoint, if any; otherwise `poll.start_position` decides.
+    pub fn new(client: aws_sdk_cloudwatchlogs::Client, group: &str, resume_from: Option<i64>, poll: &PollConfig, metrics: Metrics) -> Self {
+        let max_window_ms = poll.max_window.get().as_millis().max(1) as i64;
+        CloudWatchSource {
+            client,
+            group: group.into(),
+            next_start_ms: resume_from,
+            start_position: poll.start_position,
+            latency_ms: poll.latency.get().as_millis() as i64,
+            max_window_ms,
+            span_ms: max_window_ms,
+            page_size: poll.page_size as i32,
+            window: None,
+            metrics,
+        }
+    }
+
+    fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, api: &'static str, e: SdkError<E>) -> SourceError {
+        self.metrics.aws_request(api, "error");
+        let code = e.code().map(str::to_string);
+        let throttled = code.as_deref() == Some("ThrottlingException");
+        let message = match code {
+            Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
+            None => DisplayErrorContext(&e).to_string(),
+        };
+        SourceError::Aws { api, log_group: self.group.to_string(), message, throttled }
+    }
+
+    /// Without a checkpoint: `end` is now; `beginning` is the oldest event the group can hold,
+    /// 14 days before the group was created.
+    async fn initial_start(&self) -> Result<i64, SourceError> {
+        if self.start_position == StartPosition::End {
+            return Ok(now_ms() - self.latency_ms);
+        }
+        let resp = self.client.describe_log_groups().log_group_name_prefix(self.group.as_ref()).send().await;
+        let resp = resp.map_err(|e| self.aws_error("DescribeLogGroups", e))?;
+        self.metrics.aws_request("DescribeLogGroups", "ok");
+        let created = resp
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(self.group.as_ref()))
+            .map(|g| g.creation_time().unwrap_or(0))
+            .ok_or_else(|| SourceError::Aws {
+                api: "DescribeLogGroups",
+                log_group: self.group.to_string(),
+                message: "ResourceNotFoundException: the log group does not exist".into(),
+                throttled: false,
+            })?;
+        Ok((created - MAX_EVENT_AGE_MS).max(0))
+    }
+}
+
+impl LogSource for CloudWatchSource {
+    fn log_group(&self) -> &Arc<str> {
+        &self.group
+    }
+
+    async fn next(&mut self) -> Result<Step, SourceError> {
+        if self.window.is_none() {
+            let start = match self.next_start_ms {
+                Some(s) => s,
+                None => {
+                    let s = self.initial_start().await?;
+                    self.next_start_ms = Some(s);
+                    s
+                }
+            };
+            let newest = now_ms() - self.latency_ms;
+            if start > newest {
+                return Ok(Step::CaughtUp);
+            }
+            let end = newest.min(start.saturating_add(self.span_ms - 1));
+            self.window = Some(Window { start, end, token: None, records: 0 });
+        }
+        let w = self.window.as_ref().expect("window set above");
+        let resp = self
+            .client
+            .filter_log_events()
+            .log_group_name(self.group.as_ref())
+            .start_time(w.start)
+            .end_time(w.end)
+            .limit(self.page_size)
+            .set_next_token(w.token.clone())
+            .send()
+            .await
+            .map_err(|e| self.aws_error("FilterLogEvents", e))?;
+        self.metrics.aws_request("FilterLogEvents", "ok");
+        let records: Vec<LogRecord> = resp
+            .events()
+            .iter()
+            .map(|e| LogRecord {
+                event_id: e.event_id().unwrap_or_default().to_string(),
+                timestamp_ms: e.timestamp().unwrap_or(0),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect();
+        self.metrics.records_read(&self.group, records.len());
+        let w = self.window.as_mut().expect("window set above");
+        w.records += records.len();
+        let next_token = resp.next_token().filter(|t| !t.is_empty() && Some(*t) != w.token.as_deref()).map(str::to_string);
+        let checkpoint = match next_token {
+            Some(token) => {
+                w.token = Some(token);
+                None
+            }
+            None => {
+                let done = self.window.take().expect("window set above");
+                self.span_ms = if done.records == 0 { self.span_ms.saturating_mul(2).min(MAX_EVENT_AGE_MS * 8) } else { self.max_window_ms };
+                self.next_start_ms = Some(done.end + 1);
+                Some(Checkpoint { log_group: self.group.clone(), next_start_ms: done.end + 1 })
+            }
+        };
+        Ok(Step::Chunk(LogChunk { log_group: self.group.clone(), records, checkpoint }))
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis() as i64
+}

@@ -1,0 +1,141 @@
+//! Every metric the agent exposes, defined in one place. Actors call the typed methods, once per
+//! page or batch, never per event.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabel {
+    log_group: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ApiLabel {
+    api: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkLabel {
+    link: String,
+}
+
+/// Shared handles to all counters; clone freely.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    records_read: Family<GroupLabel, Counter>,
+    records_rejected: Family<ReasonLabel, Counter>,
+    events_built: Counter,
+    events_acked: Counter,
+    batches_acked: Counter,
+    bytes_sent: Counter,
+    send_errors: Family<ReasonLabel, Counter>,
+    keepalives: Counter,
+    connects: Counter,
+    aws_requests: Family<ApiLabel, Counter>,
+    checkpoint_writes: Counter,
+    queue_depth: Family<LinkLabel, Gauge>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut r = Registry::with_prefix("apigw_agent");
+        let m = Metrics {
+            registry: Arc::new(Registry::default()),
+            records_read: Family::default(),
+            records_rejected: Family::default(),
+            events_built: Counter::default(),
+            events_acked: Counter::default(),
+            batches_acked: Counter::default(),
+            bytes_sent: Counter::default(),
+            send_errors: Family::default(),
+            keepalives: Counter::default(),
+            connects: Counter::default(),
+            aws_requests: Family::default(),
+            checkpoint_writes: Counter::default(),
+            queue_depth: Family::default(),
+        };
+        r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
+        r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
+        r.register("events_built", "Amplify events built", m.events_built.clone());
+        r.register("events_acked", "Events acknowledged by the receiver", m.events_acked.clone());
+        r.register("batches_acked", "Windows acknowledged by the receiver", m.batches_acked.clone());
+        r.register("bytes_sent", "Bytes of Lumberjack windows written", m.bytes_sent.clone());
+        r.register("send_errors", "Failed window sends and connection attempts, by reason", m.send_errors.clone());
+        r.register("keepalives", "ACK(0) keepalive frames received", m.keepalives.clone());
+        r.register("connections", "Lumberjack connections opened", m.connects.clone());
+        r.register("aws_requests", "AWS API calls, by API and outcome", m.aws_requests.clone());
+        r.register("checkpoint_writes", "State file writes", m.checkpoint_writes.clone());
+        r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
+        Metrics { registry: Arc::new(r), ..m }
+    }
+
+    pub fn records_read(&self, log_group: &str, n: usize) {
+        self.records_read.get_or_create(&GroupLabel { log_group: log_group.into() }).inc_by(n as u64);
+    }
+    pub fn record_rejected(&self, reason: &str) {
+        self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+    }
+    pub fn events_built(&self, n: usize) {
+        self.events_built.inc_by(n as u64);
+    }
+    pub fn window_acked(&self, events: usize, bytes: usize, keepalives: u32) {
+        self.events_acked.inc_by(events as u64);
+        self.batches_acked.inc();
+        self.bytes_sent.inc_by(bytes as u64);
+        self.keepalives.inc_by(keepalives as u64);
+    }
+    /// A send that failed after `acked` events of the window were acknowledged.
+    pub fn window_failed(&self, reason: &str, acked: usize, bytes: usize) {
+        self.send_errors.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+        self.events_acked.inc_by(acked as u64);
+        self.bytes_sent.inc_by(bytes as u64);
+    }
+    pub fn connected(&self) {
+        self.connects.inc();
+    }
+    pub fn aws_request(&self, api: &str, outcome: &str) {
+        self.aws_requests.get_or_create(&ApiLabel { api: api.into(), outcome: outcome.into() }).inc();
+    }
+    pub fn checkpoint_written(&self) {
+        self.checkpoint_writes.inc();
+    }
+    pub fn queue_depth(&self, link: &str, depth: usize) {
+        self.queue_depth.get_or_create(&LinkLabel { link: link.into() }).set(depth as i64);
+    }
+
+    /// Counter values for tests and the demo summary.
+    pub fn events_acked_total(&self) -> u64 {
+        self.events_acked.get()
+    }
+    pub fn records_read_total(&self, log_group: &str) -> u64 {
+        self.records_read.get_or_create(&GroupLabel { log_group: log_group.into() }).get()
+    }
+    pub fn rejected_total(&self, reason: &str) -> u64 {
+        self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).get()
+    }
+    pub fn aws_requests_total(&self, api: &str, outcome: &str) -> u64 {
+        self.aws_requests.get_or_create(&ApiLabel { api: api.into(), outcome: outcome.into() }).get()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
+        out
+    }
+}
