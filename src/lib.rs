@@ -12,3 +12,5 @@ pub mod checkpoint;
 pub mod pipeline;
 pub mod source;
 pub mod tls;
+pub mod agent;
+pub mod demo;

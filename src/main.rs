@@ -1,1 +1,107 @@
-fn main() {}
+//! The `apigw-agent` command line.
+#![forbid(unsafe_code)]
+
+use apigw_agent::config::{self, Config, ConfigError, LogFormat};
+use apigw_agent::pipeline::Telemetry;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "apigw-agent", about = "Traceability agent for Amazon API Gateway", disable_version_flag = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the agent: CloudWatch Logs -> Amplify events -> Lumberjack.
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run the whole pipeline on synthetic traffic into an in-process receiver; needs nothing installed.
+    Demo {
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Validate a configuration and print it as it takes effect (secrets masked); exit 2 if invalid.
+    CheckConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Print the version.
+    Version,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Version => {
+            println!("apigw-agent {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::CheckConfig { config } => match config::load(&config) {
+            Ok(c) => {
+                println!("# configuration {} is valid; effective values (secrets masked):", config.display());
+                print!("{}", serde_yaml_ng::to_string(&c).expect("config serializes"));
+                ExitCode::SUCCESS
+            }
+            Err(e) => config_failure(&e),
+        },
+        Command::Run { config } => {
+            let c = match config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return config_failure(&e),
+            };
+            init_logging(&c);
+            let result = actix::System::new().block_on(apigw_agent::agent::run(c, Telemetry::default()));
+            match result {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("apigw-agent: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Demo { records, seed } => {
+            let mut c = Config::default();
+            c.log.level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into());
+            init_logging(&c);
+            let opts = apigw_agent::demo::DemoOptions { records, seed };
+            match actix::System::new().block_on(async move { apigw_agent::demo::run(&opts).await }) {
+                Ok(report) => {
+                    println!("{report}");
+                    if report.lost == 0 && report.unexpected == 0 {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("apigw-agent demo: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn config_failure(e: &ConfigError) -> ExitCode {
+    eprintln!("apigw-agent: {e}");
+    ExitCode::from(2)
+}
+
+fn init_logging(c: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{},aws_config=warn,aws_smithy_runtime=warn,hyper=warn", c.log.level.to_ascii_lowercase()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match c.log.format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Line => builder.init(),
+    }
+}

@@ -1,1 +1,112 @@
-//! Tests of access-log parsing.
+//! Tests of access-log parsing, including the format file we ship.
+
+use super::*;
+
+/// The shipped format with every `$context.*` placeholder replaced by a value API Gateway would log.
+fn shipped_format_filled(overrides: &[(&str, &str)]) -> String {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/access-log-format.json")).unwrap();
+    let mut values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&template).unwrap();
+    let sample = |var: &str| -> &str {
+        match var {
+            "$context.requestId" => "c0ffee00-1111-4222-8333-444455556666",
+            "$context.extendedRequestId" => "XyZ1aH3oFiAEJbQ=",
+            "$context.requestTime" => "04/Dec/2026:14:44:25 +0000",
+            "$context.requestTimeEpoch" => "1796395465123",
+            "$context.httpMethod" => "POST",
+            "$context.resourcePath" => "/pets/{id}",
+            "$context.path" => "/prod/pets/42",
+            "$context.protocol" => "HTTP/1.1",
+            "$context.status" => "201",
+            "$context.responseLength" => "512",
+            "$context.responseLatency" => "87",
+            "$context.integrationLatency" => "80",
+            "$context.integration.status" => "201",
+            "$context.identity.sourceIp" => "198.51.100.7",
+            "$context.identity.userAgent" => "curl/8.5.0",
+            "$context.apiId" => "a1b2c3d4e5",
+            "$context.stage" => "prod",
+            "$context.domainName" => "api.example.com",
+            "$context.accountId" => "123456789012",
+            _ => "-",
+        }
+    };
+    for v in values.values_mut() {
+        let var = v.as_str().unwrap().to_string();
+        *v = sample(&var).into();
+    }
+    for (k, v) in overrides {
+        values.insert(k.to_string(), (*v).into());
+    }
+    serde_json::Value::Object(values).to_string()
+}
+
+#[test]
+fn shipped_format_has_both_request_ids() {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/access-log-format.json")).unwrap();
+    assert!(template.contains("\"$context.requestId\"") && template.contains("\"$context.extendedRequestId\""));
+    assert_eq!(template.trim().lines().count(), 1, "API Gateway wants the format on one line");
+}
+
+#[test]
+fn a_line_in_the_shipped_format_parses_completely() {
+    let call = parse(&shipped_format_filled(&[]), 0).unwrap();
+    assert_eq!(
+        call,
+        ApiCall {
+            request_id: "c0ffee00-1111-4222-8333-444455556666".into(),
+            extended_request_id: Some("XyZ1aH3oFiAEJbQ=".into()),
+            timestamp_ms: 1_796_395_465_123,
+            http_method: "POST".into(),
+            path: "/prod/pets/42".into(),
+            resource_path: Some("/pets/{id}".into()),
+            protocol: Some("HTTP/1.1".into()),
+            status: 201,
+            response_length: Some(512),
+            response_latency_ms: Some(87),
+            integration_latency_ms: Some(80),
+            integration_status: Some("201".into()),
+            source_ip: Some("198.51.100.7".into()),
+            user_agent: Some("curl/8.5.0".into()),
+            caller: None,
+            api_id: Some("a1b2c3d4e5".into()),
+            stage: Some("prod".into()),
+            domain_name: Some("api.example.com".into()),
+            account_id: Some("123456789012".into()),
+            error_message: None,
+            error_response_type: None,
+            xray_trace_id: None,
+        }
+    );
+}
+
+#[test]
+fn dashes_are_absent_and_numbers_may_be_unquoted() {
+    let line = r#"{"requestId":"r1","httpMethod":"GET","path":"/x","status":404,"responseLength":"-","responseLatency":12,"caller":"-"}"#;
+    let call = parse(line, 77).unwrap();
+    assert_eq!((call.status, call.response_length, call.response_latency_ms, call.caller), (404, None, Some(12), None));
+    assert_eq!(call.timestamp_ms, 77, "no time in the line: the CloudWatch timestamp is used");
+}
+
+#[test]
+fn request_time_is_used_without_the_epoch() {
+    let line = shipped_format_filled(&[("requestTimeEpoch", "-")]);
+    assert_eq!(parse(&line, 0).unwrap().timestamp_ms, 1_796_395_465_000);
+}
+
+#[test]
+fn malformed_lines_are_rejected_with_a_reason() {
+    let cases: Vec<(String, Rejected)> = vec![
+        ("not json".into(), Rejected::NotJson("expected ident at line 1 column 2".into())),
+        ("[1,2]".into(), Rejected::NotJson("a JSON array".into())),
+        (shipped_format_filled(&[("requestId", "-")]), Rejected::MissingRequestId),
+        (shipped_format_filled(&[("status", "OK")]), Rejected::BadStatus("OK".into())),
+        (shipped_format_filled(&[("status", "999")]), Rejected::BadStatus("999".into())),
+        (shipped_format_filled(&[("responseLatency", "fast")]), Rejected::BadNumber { field: "responseLatency", value: "fast".into() }),
+        (shipped_format_filled(&[("requestTimeEpoch", "-"), ("requestTime", "yesterday")]), Rejected::BadTime("yesterday".into())),
+        (shipped_format_filled(&[("httpMethod", "-")]), Rejected::MissingField("httpMethod")),
+        ("x".repeat(MAX_LINE_BYTES + 1), Rejected::Oversized(MAX_LINE_BYTES + 1)),
+    ];
+    for (line, expected) in cases {
+        assert_eq!(parse(&line, 0), Err(expected));
+    }
+}

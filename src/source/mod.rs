@@ -4,7 +4,7 @@ mod cloudwatch;
 mod synthetic;
 
 pub use cloudwatch::CloudWatchSource;
-pub use synthetic::SyntheticSource;
+pub use synthetic::{SyntheticSource, DEMO_APIS};
 
 use crate::pipeline::LogChunk;
 use std::future::Future;

@@ -1,0 +1,64 @@
+//! `apigw-agent run`: the pipeline over CloudWatch Logs and API Gateway, with the status server
+//! and signal handling (first SIGTERM/SIGINT drains, a second one exits at once).
+
+use crate::config::Config;
+use crate::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
+use crate::source::CloudWatchSource;
+use crate::telemetry::StatusServer;
+use actix::Actor;
+
+/// Runs until the log groups... never end: until a signal. Returns how the run ended.
+pub async fn run(config: Config, telemetry: Telemetry) -> anyhow::Result<RunEnd> {
+    if config.status.port != 0 {
+        let addr = format!("{}:{}", config.status.host, config.status.port);
+        let (server, local) = StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("status.port: cannot listen on {addr}: {e}"))?;
+        server.start();
+        tracing::info!(addr = %local, "status server listening (/metrics, /status)");
+    }
+    let sdk = crate::aws::sdk_config(&config.aws).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let metrics = telemetry.metrics.clone();
+    let groups = config.aws.log_group.to_vec();
+    let poll = config.aws.poll.clone();
+    tracing::info!(log_groups = ?groups, hosts = ?config.traceability.host.0, tls = config.traceability.enable_ssl, "starting");
+    let end = pipeline::run(
+        &config,
+        |positions| {
+            groups
+                .iter()
+                .map(|g| CloudWatchSource::new(logs.clone(), g, positions.get(g).map(|p| p.next_start_ms), &poll, metrics.clone()))
+                .collect()
+        },
+        CatalogSetup::Aws { client: apigw, interval: config.aws.api_poll_interval.get() },
+        &telemetry,
+        shutdown_signal(),
+    )
+    .await?;
+    tracing::info!(end = ?end, "stopped");
+    Ok(end)
+}
+
+/// Resolves on the first SIGTERM or SIGINT; a second one exits the process at once (the state
+/// file only ever holds acknowledged positions, so that is safe).
+pub async fn shutdown_signal() {
+    wait_for_signal().await;
+    actix::spawn(async {
+        wait_for_signal().await;
+        tracing::warn!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
