@@ -7,8 +7,8 @@ use crate::source::CloudWatchSource;
 use crate::telemetry::StatusServer;
 use actix::Actor;
 
-/// Runs until the log groups... never end: until a signal. Returns how the run ended.
-pub async fn run(config: Config, telemetry: Telemetry) -> anyhow::Result<RunEnd> {
+/// Runs until `shutdown` resolves (log groups never end). Returns how the run ended.
+pub async fn run(config: Config, telemetry: Telemetry, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<RunEnd> {
     if config.status.port != 0 {
         let addr = format!("{}:{}", config.status.host, config.status.port);
         let (server, local) = StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
@@ -34,7 +34,7 @@ pub async fn run(config: Config, telemetry: Telemetry) -> anyhow::Result<RunEnd>
         },
         CatalogSetup::Aws { client: apigw, interval: config.aws.api_poll_interval.get() },
         &telemetry,
-        shutdown_signal(),
+        shutdown,
     )
     .await?;
     tracing::info!(end = ?end, "stopped");

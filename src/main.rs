@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                 Err(e) => return config_failure(&e),
             };
             init_logging(&c);
-            let result = actix::System::new().block_on(apigw_agent::agent::run(c, Telemetry::default()));
+            let result = actix::System::new().block_on(apigw_agent::agent::run(c, Telemetry::default(), apigw_agent::agent::shutdown_signal()));
             match result {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {

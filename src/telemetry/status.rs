@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
 
 /// What an actor is doing now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -26,9 +27,17 @@ struct Entry {
 }
 
 /// Shared map of actor name -> state.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct StatusBoard {
     inner: Arc<Mutex<BTreeMap<String, Entry>>>,
+    /// Bumped on every change, so that waiters are woken instead of polling.
+    changes: Arc<watch::Sender<u64>>,
+}
+
+impl Default for StatusBoard {
+    fn default() -> Self {
+        StatusBoard { inner: Arc::default(), changes: Arc::new(watch::channel(0).0) }
+    }
 }
 
 impl StatusBoard {
@@ -45,6 +54,23 @@ impl StatusBoard {
     /// True when no actor is failing.
     pub fn healthy(&self) -> bool {
         self.inner.lock().expect("status lock").values().all(|e| e.state != ActorState::Failing)
+    }
+
+    /// Waits until `pred` holds for the state of `name`, or `limit` passes; returns the last state.
+    pub async fn wait_for_state(&self, name: &str, limit: std::time::Duration, pred: impl Fn(ActorState) -> bool) -> Option<ActorState> {
+        let mut changes = self.changes.subscribe();
+        let _ = tokio::time::timeout(limit, async {
+            loop {
+                if self.state_of(name).is_some_and(&pred) {
+                    return;
+                }
+                if changes.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        self.state_of(name)
     }
 
     /// The state of one actor, for tests.
@@ -85,6 +111,7 @@ impl StatusHandle {
         if let Some(e) = self.board.inner.lock().expect("status lock").get_mut(&self.name) {
             f(e)
         }
+        self.board.changes.send_modify(|n| *n += 1);
     }
     pub fn set(&self, state: ActorState) {
         self.update(|e| {

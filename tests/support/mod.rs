@@ -1,0 +1,207 @@
+//! Shared test harness: a real moto server on 127.0.0.1, AWS clients pointed at it with static
+//! credentials, access-log lines in the shipped format, and a pipeline running in its own actix System.
+#![allow(dead_code)]
+
+use apigw_agent::config::{Config, Dur, List, Secret};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A moto server process, killed on drop.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Never let the SDK look for credentials beyond what the test gives it (no 169.254.169.254).
+pub fn isolate_aws_env() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG")).with_test_writer().try_init();
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
+    std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
+    std::env::remove_var("AWS_PROFILE");
+}
+
+impl Moto {
+    /// Starts `moto_server` (from $MOTO_SERVER or .venv/bin) on a free loopback port and returns
+    /// once it says it is listening.
+    pub fn start() -> Moto {
+        isolate_aws_env();
+        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(&bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto_server ({bin}): {e}. Run scripts/test.sh, which installs it."));
+        // Werkzeug announces "Running on http://127.0.0.1:PORT" on stderr once it listens.
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                panic!("moto_server exited before listening");
+            }
+            if line.contains("Running on") {
+                break;
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+        Moto { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.url)
+            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+
+    pub async fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.sdk_config().await)
+    }
+
+    pub async fn apigateway(&self) -> aws_sdk_apigateway::Client {
+        aws_sdk_apigateway::Client::new(&self.sdk_config().await)
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// One access-log line in the shipped JSON format.
+pub fn access_line(request_id: &str, api_id: &str, status: u16, ts_ms: i64) -> String {
+    serde_json::json!({
+        "requestId": request_id,
+        "extendedRequestId": format!("ext-{request_id}"),
+        "requestTime": "-",
+        "requestTimeEpoch": ts_ms.to_string(),
+        "httpMethod": "GET",
+        "resourcePath": "/pets/{id}",
+        "path": "/prod/pets/7",
+        "protocol": "HTTP/1.1",
+        "status": status.to_string(),
+        "responseLength": "128",
+        "responseLatency": "42",
+        "integrationLatency": "40",
+        "integrationStatus": "200",
+        "ip": "198.51.100.7",
+        "userAgent": "curl/8.5.0",
+        "caller": "-",
+        "apiId": api_id,
+        "stage": "prod",
+        "domainName": format!("{api_id}.execute-api.us-east-1.amazonaws.com"),
+        "accountId": "123456789012",
+        "errorMessage": "-",
+        "errorResponseType": "-",
+        "xrayTraceId": "-",
+    })
+    .to_string()
+}
+
+/// Creates `group` with one stream and writes `lines` with timestamps `ts[i]` (sorted, in batches).
+pub async fn put_lines(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str, lines: &[(i64, String)]) {
+    let _ = logs.create_log_group().log_group_name(group).send().await;
+    let _ = logs.create_log_stream().log_group_name(group).log_stream_name(stream).send().await;
+    for chunk in lines.chunks(1000) {
+        let events = chunk
+            .iter()
+            .map(|(ts, msg)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*ts).message(msg).build().unwrap())
+            .collect::<Vec<_>>();
+        logs.put_log_events().log_group_name(group).log_stream_name(stream).set_log_events(Some(events)).send().await.unwrap();
+    }
+}
+
+/// Creates a REST API with a deployed stage `prod`; returns its id.
+pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> String {
+    let api = apigw.create_rest_api().name(name).send().await.unwrap();
+    let id = api.id().unwrap().to_string();
+    let resources = apigw.get_resources().rest_api_id(&id).send().await.unwrap();
+    let root = resources.items()[0].id().unwrap().to_string();
+    apigw.put_method().rest_api_id(&id).resource_id(&root).http_method("GET").authorization_type("NONE").send().await.unwrap();
+    apigw
+        .put_integration()
+        .rest_api_id(&id)
+        .resource_id(&root)
+        .http_method("GET")
+        .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
+        .send()
+        .await
+        .unwrap();
+    let deployment = apigw.create_deployment().rest_api_id(&id).send().await.unwrap();
+    apigw.create_stage().rest_api_id(&id).stage_name("prod").deployment_id(deployment.id().unwrap()).send().await.unwrap();
+    id
+}
+
+/// A configuration for moto and a plain-TCP receiver, with fast timers.
+pub fn test_config(moto_url: &str, group: &str, receiver: &str, state_path: &std::path::Path) -> Config {
+    let mut c = Config::default();
+    c.aws.region = "us-east-1".into();
+    c.aws.endpoint_url = moto_url.into();
+    c.aws.auth.access_key = Secret::new("testing");
+    c.aws.auth.secret_key = Secret::new("testing");
+    c.aws.log_group = List::of(&[group]);
+    c.aws.poll.interval = Dur::millis(100);
+    c.aws.poll.latency = Dur::secs(0);
+    c.aws.client_timeout = Dur::secs(10);
+    c.traceability.host = List::of(&[receiver]);
+    c.traceability.enable_ssl = false;
+    c.traceability.flush_interval = Dur::millis(100);
+    c.traceability.backoff.init = Dur::millis(50);
+    c.traceability.backoff.max = Dur::millis(200);
+    c.central.organization_id = "org-test".into();
+    c.central.environment_id = "env-test".into();
+    c.state.path = state_path.display().to_string();
+    c.state.flush_interval = Dur::millis(50);
+    c.status.host = "127.0.0.1".into();
+    c.status.port = 0;
+    c
+}
+
+/// Decodes a received Beats event into (session id, event kind, the whole event message).
+pub fn decode(payload: &[u8]) -> (String, String, serde_json::Value) {
+    let beat: serde_json::Value = serde_json::from_slice(payload).expect("beats event is JSON");
+    let msg: serde_json::Value = serde_json::from_str(beat["message"].as_str().expect("message string")).expect("message is JSON");
+    (msg["session"]["id"].as_str().unwrap().to_string(), msg["event"].as_str().unwrap().to_string(), msg)
+}
+
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// `apigw-agent run`'s job on its own thread and actix System, stopped through `stop`.
+pub struct RunningAgent {
+    pub telemetry: apigw_agent::pipeline::Telemetry,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<apigw_agent::pipeline::RunEnd>>>,
+}
+
+impl RunningAgent {
+    pub fn start(config: Config) -> RunningAgent {
+        let telemetry = apigw_agent::pipeline::Telemetry::default();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let t = telemetry.clone();
+        let thread = std::thread::spawn(move || {
+            actix::System::new().block_on(apigw_agent::agent::run(config, t, async move {
+                let _ = stopped.await;
+            }))
+        });
+        RunningAgent { telemetry, stop: Some(stop), thread: Some(thread) }
+    }
+
+    /// Asks for a graceful shutdown and waits for the run to end.
+    pub async fn shutdown(mut self) -> apigw_agent::pipeline::RunEnd {
+        let _ = self.stop.take().unwrap().send(());
+        let thread = self.thread.take().unwrap();
+        tokio::task::spawn_blocking(move || thread.join().expect("agent thread panicked")).await.unwrap().expect("agent run failed")
+    }
+}
