@@ -97,9 +97,12 @@ fn config_failure(e: &ConfigError) -> ExitCode {
 }
 
 fn init_logging(c: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(format!("{},aws_config=warn,aws_smithy_runtime=warn,hyper=warn", c.log.level.to_ascii_lowercase()))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Other crates log at warn at most: the AWS SDK's debug output includes signing material.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("warn,apigw_agent={}", c.log.level.to_ascii_lowercase()))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,apigw_agent=info"));
+    // Colours only on a terminal: container log collectors get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match c.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Line => builder.init(),
