@@ -8,12 +8,17 @@ use crate::telemetry::StatusServer;
 use actix::Actor;
 
 /// Runs until `shutdown` resolves (log groups never end). Returns how the run ended.
-pub async fn run(config: Config, telemetry: Telemetry, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<RunEnd> {
+pub async fn run(
+    config: Config,
+    telemetry: Telemetry,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<RunEnd> {
     if config.status.port != 0 {
         let addr = format!("{}:{}", config.status.host, config.status.port);
-        let (server, local) = StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
-            .await
-            .map_err(|e| anyhow::anyhow!("status.port: cannot listen on {addr}: {e}"))?;
+        let (server, local) =
+            StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("status.port: cannot listen on {addr}: {e}"))?;
         server.start();
         tracing::info!(addr = %local, "status server listening (/metrics, /status)");
     }
@@ -29,10 +34,21 @@ pub async fn run(config: Config, telemetry: Telemetry, shutdown: impl std::futur
         |positions| {
             groups
                 .iter()
-                .map(|g| CloudWatchSource::new(logs.clone(), g, positions.get(g).map(|p| p.next_start_ms), &poll, metrics.clone()))
+                .map(|g| {
+                    CloudWatchSource::new(
+                        logs.clone(),
+                        g,
+                        positions.get(g).map(|p| p.next_start_ms),
+                        &poll,
+                        metrics.clone(),
+                    )
+                })
                 .collect()
         },
-        CatalogSetup::Aws { client: apigw, interval: config.aws.api_poll_interval.get() },
+        CatalogSetup::Aws {
+            client: apigw,
+            interval: config.aws.api_poll_interval.get(),
+        },
         &telemetry,
         shutdown,
     )
@@ -54,7 +70,10 @@ pub async fn shutdown_signal() {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return std::future::pending().await;
     };
     tokio::select! {

@@ -31,7 +31,11 @@ pub struct DemoReport {
 
 impl std::fmt::Display for DemoReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "demo: generated={} delivered={} duplicates={} lost={}", self.generated, self.delivered, self.duplicates, self.lost)
+        write!(
+            f,
+            "demo: generated={} delivered={} duplicates={} lost={}",
+            self.generated, self.delivered, self.duplicates, self.lost
+        )
     }
 }
 
@@ -56,10 +60,19 @@ pub fn demo_config(receiver: &str, state_path: &str) -> Config {
 }
 
 fn demo_catalog() -> ApiCatalog {
-    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| RestApiInfo {
-        id: id.to_string(),
-        name: name.to_string(),
-        stages: [(stage.to_string(), StageInfo { name: stage.to_string(), deployment_id: Some("demo1".into()) })].into(),
+    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| {
+        RestApiInfo {
+            id: id.to_string(),
+            name: name.to_string(),
+            stages: [(
+                stage.to_string(),
+                StageInfo {
+                    name: stage.to_string(),
+                    deployment_id: Some("demo1".into()),
+                },
+            )]
+            .into(),
+        }
     }))
 }
 
@@ -114,12 +127,17 @@ pub fn tally(generated: u64, events: &[ReceivedEvent]) -> DemoReport {
     for e in events {
         let parsed = serde_json::from_slice::<serde_json::Value>(&e.payload)
             .ok()
-            .and_then(|beat| beat["message"].as_str().and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()));
+            .and_then(|beat| {
+                beat["message"]
+                    .as_str()
+                    .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
+            });
         let Some(event) = parsed else {
             unexpected += 1;
             continue;
         };
-        let (Some(tx), Some(kind)) = (event["session"]["id"].as_str(), event["event"].as_str()) else {
+        let (Some(tx), Some(kind)) = (event["session"]["id"].as_str(), event["event"].as_str())
+        else {
             unexpected += 1;
             continue;
         };
@@ -141,5 +159,11 @@ pub fn tally(generated: u64, events: &[ReceivedEvent]) -> DemoReport {
         }
     }
     unexpected += seen.len() as u64;
-    DemoReport { generated, delivered, duplicates, lost: generated - delivered, unexpected }
+    DemoReport {
+        generated,
+        delivered,
+        duplicates,
+        lost: generated - delivered,
+        unexpected,
+    }
 }

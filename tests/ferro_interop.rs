@@ -24,7 +24,11 @@ async fn ferro_server() -> (String, Arc<Mutex<Vec<ReceivedEvent>>>) {
         while let Ok(mut conn) = listener.accept().await {
             while let Ok(Some(w)) = conn.read_and_ack().await {
                 let mut all = sink.lock().unwrap();
-                all.extend(w.events.into_iter().map(|e| ReceivedEvent { window, seq: e.seq, payload: Bytes::from(e.payload) }));
+                all.extend(w.events.into_iter().map(|e| ReceivedEvent {
+                    window,
+                    seq: e.seq,
+                    payload: Bytes::from(e.payload),
+                }));
                 window += 1;
             }
         }
@@ -35,15 +39,44 @@ async fn ferro_server() -> (String, Arc<Mutex<Vec<ReceivedEvent>>>) {
 #[tokio::test]
 async fn our_windows_plain_and_compressed_are_read_and_acknowledged_by_ferro() {
     let (addr, got) = ferro_server().await;
-    let mut conn = Connection::connect(&addr, None, Duration::from_secs(5)).await.unwrap();
+    let mut conn = Connection::connect(&addr, None, Duration::from_secs(5))
+        .await
+        .unwrap();
     let mut sent = Vec::new();
-    for (w, (level, n)) in [(0u32, 3usize), (3, 100), (9, 1), (1, 2048)].into_iter().enumerate() {
-        let events: Vec<Bytes> = (0..n).map(|i| Bytes::from(format!("{{\"window\":{w},\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 50)))).collect();
-        let acked = conn.send_window(&encode_window(&events, level), n as u32, Duration::from_secs(5)).await.unwrap();
+    for (w, (level, n)) in [(0u32, 3usize), (3, 100), (9, 1), (1, 2048)]
+        .into_iter()
+        .enumerate()
+    {
+        let events: Vec<Bytes> = (0..n)
+            .map(|i| {
+                Bytes::from(format!(
+                    "{{\"window\":{w},\"i\":{i},\"pad\":\"{}\"}}",
+                    "x".repeat(i % 50)
+                ))
+            })
+            .collect();
+        let acked = conn
+            .send_window(
+                &encode_window(&events, level),
+                n as u32,
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
         assert_eq!(acked.partial_acks, 0);
-        sent.extend(events.into_iter().enumerate().map(|(i, p)| (w as u64, i as u32 + 1, p)));
+        sent.extend(
+            events
+                .into_iter()
+                .enumerate()
+                .map(|(i, p)| (w as u64, i as u32 + 1, p)),
+        );
     }
-    let got: Vec<(u64, u32, Bytes)> = got.lock().unwrap().iter().map(|e| (e.window, e.seq, e.payload.clone())).collect();
+    let got: Vec<(u64, u32, Bytes)> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| (e.window, e.seq, e.payload.clone()))
+        .collect();
     assert_eq!(got, sent);
 }
 
@@ -59,7 +92,15 @@ fn the_whole_pipeline_delivers_to_ferro() {
     let end = actix::System::new()
         .block_on(pipeline::run(
             &config,
-            |_| vec![SyntheticSource::new("/demo", 3000, 700, 1_764_806_400_000, 7)],
+            |_| {
+                vec![SyntheticSource::new(
+                    "/demo",
+                    3000,
+                    700,
+                    1_764_806_400_000,
+                    7,
+                )]
+            },
             CatalogSetup::Static(ApiCatalog::default()),
             &telemetry,
             std::future::pending(),
@@ -68,7 +109,15 @@ fn the_whole_pipeline_delivers_to_ferro() {
     assert_eq!(end, RunEnd::Drained);
     let events = got.lock().unwrap().clone();
     let report = tally(3000, &events);
-    assert_eq!((report.delivered, report.duplicates, report.lost, report.unexpected), (3000, 0, 0, 0));
+    assert_eq!(
+        (
+            report.delivered,
+            report.duplicates,
+            report.lost,
+            report.unexpected
+        ),
+        (3000, 0, 0, 0)
+    );
     assert_eq!(events.len(), 6000);
     // Windows are at most bulk_max_size and numbered from 1 each time.
     let mut per_window = std::collections::BTreeMap::<u64, Vec<u32>>::new();

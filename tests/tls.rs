@@ -28,7 +28,10 @@ impl Pki {
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -36,9 +39,15 @@ impl Pki {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_single_cert(vec![cert.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())))
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
             .unwrap();
-        Pki { dir, server: Arc::new(server) }
+        Pki {
+            dir,
+            server: Arc::new(server),
+        }
     }
 
     fn ca_path(&self) -> String {
@@ -56,7 +65,13 @@ impl Pki {
 const T: Duration = Duration::from_secs(5);
 
 async fn tls_receiver(pki: &Pki) -> apigw_agent::lumberjack::ReceiverHandle {
-    Receiver::start("127.0.0.1:0", Some(pki.server.clone()), Arc::new(|_| Reply::AckAll)).await.unwrap()
+    Receiver::start(
+        "127.0.0.1:0",
+        Some(pki.server.clone()),
+        Arc::new(|_| Reply::AckAll),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -64,10 +79,27 @@ async fn a_window_goes_through_when_the_ca_and_the_name_match() {
     let pki = Pki::new();
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
-    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap();
-    let events = vec![Bytes::from_static(b"{\"a\":1}"), Bytes::from_static(b"{\"a\":2}")];
-    conn.send_window(&encode_window(&events, 3), 2, T).await.unwrap();
-    assert_eq!(rx.events().iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), events);
+    let mut conn = Connection::connect(
+        &host,
+        Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])),
+        T,
+    )
+    .await
+    .unwrap();
+    let events = vec![
+        Bytes::from_static(b"{\"a\":1}"),
+        Bytes::from_static(b"{\"a\":2}"),
+    ];
+    conn.send_window(&encode_window(&events, 3), 2, T)
+        .await
+        .unwrap();
+    assert_eq!(
+        rx.events()
+            .iter()
+            .map(|e| e.payload.clone())
+            .collect::<Vec<_>>(),
+        events
+    );
 }
 
 #[tokio::test]
@@ -75,10 +107,20 @@ async fn a_certificate_for_another_name_is_refused_in_full_mode() {
     let pki = Pki::new();
     let rx = tls_receiver(&pki).await;
     let host = format!("127.0.0.1:{}", rx.addr().port());
-    let err = Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap_err();
+    let err = Connection::connect(
+        &host,
+        Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])),
+        T,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
     let text = err.to_string();
-    assert!(text.starts_with(&format!("TLS handshake with {host} failed: ")) && text.contains("certificate not valid for name \"127.0.0.1\""), "{text}");
+    assert!(
+        text.starts_with(&format!("TLS handshake with {host} failed: "))
+            && text.contains("certificate not valid for name \"127.0.0.1\""),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -87,10 +129,23 @@ async fn an_unknown_ca_is_refused_and_none_mode_accepts_it() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let other = Pki::new();
-    let err = Connection::connect(&host, Some(other.client(VerificationMode::Full, &[&other.ca_path()])), T).await.unwrap_err();
-    assert!(err.to_string().contains("invalid peer certificate"), "{err}");
-    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::None, &[])), T).await.unwrap();
-    conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T).await.unwrap();
+    let err = Connection::connect(
+        &host,
+        Some(other.client(VerificationMode::Full, &[&other.ca_path()])),
+        T,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("invalid peer certificate"),
+        "{err}"
+    );
+    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::None, &[])), T)
+        .await
+        .unwrap();
+    conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T)
+        .await
+        .unwrap();
     assert_eq!(rx.events().len(), 1);
 }
 
@@ -99,7 +154,12 @@ fn an_unreadable_ca_file_names_the_key_and_the_file() {
     let mut t = TraceabilityConfig::default();
     t.ssl.certificate_authorities = List::of(&["/nonexistent/ca.pem"]);
     let err = tls::client_config(&t).unwrap_err().to_string();
-    assert!(err.starts_with("traceability.ssl.certificate_authorities: cannot read CA file /nonexistent/ca.pem: "), "{err}");
+    assert!(
+        err.starts_with(
+            "traceability.ssl.certificate_authorities: cannot read CA file /nonexistent/ca.pem: "
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -107,13 +167,24 @@ fn the_pipeline_delivers_over_tls() {
     let pki = Pki::new();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let rx = rt.block_on(tls_receiver(&pki));
-    let mut config = demo_config(&format!("localhost:{}", rx.addr().port()), &pki.dir.path().join("state.json").display().to_string());
+    let mut config = demo_config(
+        &format!("localhost:{}", rx.addr().port()),
+        &pki.dir.path().join("state.json").display().to_string(),
+    );
     config.traceability.enable_ssl = true;
     config.traceability.ssl.certificate_authorities = List::of(&[&pki.ca_path()]);
     let end = actix::System::new()
         .block_on(pipeline::run(
             &config,
-            |_| vec![SyntheticSource::new("/demo", 500, 100, 1_764_806_400_000, 3)],
+            |_| {
+                vec![SyntheticSource::new(
+                    "/demo",
+                    500,
+                    100,
+                    1_764_806_400_000,
+                    3,
+                )]
+            },
             CatalogSetup::Static(ApiCatalog::default()),
             &Telemetry::default(),
             std::future::pending(),
@@ -121,5 +192,8 @@ fn the_pipeline_delivers_over_tls() {
         .unwrap();
     assert_eq!(end, RunEnd::Drained);
     let report = tally(500, &rx.events());
-    assert_eq!((report.delivered, report.lost, report.duplicates), (500, 0, 0));
+    assert_eq!(
+        (report.delivered, report.lost, report.duplicates),
+        (500, 0, 0)
+    );
 }

@@ -4,7 +4,8 @@
 #[cfg(test)]
 mod tests;
 
-use serde_json::{Map, Value};
+use serde::{de, Deserialize};
+use std::borrow::Cow;
 use time::{format_description::FormatItem, macros::format_description, OffsetDateTime};
 
 /// Lines longer than this are refused rather than parsed (API Gateway lines are a few hundred bytes;
@@ -76,76 +77,189 @@ impl Rejected {
 const CLF_TIME: &[FormatItem<'static>] =
     format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]");
 
+/// One value of the access log: text (borrowed from the line when it holds no escapes), or
+/// absent. Numbers and booleans are kept as their text, as `$context` variables are strings.
+#[derive(Debug, Default)]
+struct Field<'a>(Option<Cow<'a, str>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Field<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Field<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string, number or boolean")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Field<'de>, E> {
+                Ok(Field(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<Field<'de>, E> {
+                Ok(Field(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Field<'_> {
+    /// The value, with API Gateway's "-" (and empty) meaning absent.
+    fn text(&self) -> Option<&str> {
+        self.0.as_deref().filter(|s| !s.is_empty() && *s != "-")
+    }
+    fn owned(&self) -> Option<String> {
+        self.text().map(str::to_string)
+    }
+    fn number(&self, field: &'static str) -> Result<Option<u64>, Rejected> {
+        let Some(v) = self.text() else {
+            return Ok(None);
+        };
+        if let Ok(n) = v.parse::<u64>() {
+            return Ok(Some(n));
+        }
+        // Latencies can come as "12.0" from some integrations; keep whole milliseconds.
+        match v.parse::<f64>() {
+            Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f as u64)),
+            _ => Err(Rejected::BadNumber {
+                field,
+                value: v.to_string(),
+            }),
+        }
+    }
+}
+
+/// The keys of `config/access-log-format.json`; other keys are ignored, so users may add variables.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", expecting = "an access-log JSON object")]
+struct RawLine<'a> {
+    #[serde(borrow, default)]
+    request_id: Field<'a>,
+    #[serde(borrow, default)]
+    extended_request_id: Field<'a>,
+    #[serde(borrow, default)]
+    request_time: Field<'a>,
+    #[serde(borrow, default)]
+    request_time_epoch: Field<'a>,
+    #[serde(borrow, default)]
+    http_method: Field<'a>,
+    #[serde(borrow, default)]
+    resource_path: Field<'a>,
+    #[serde(borrow, default)]
+    path: Field<'a>,
+    #[serde(borrow, default)]
+    protocol: Field<'a>,
+    #[serde(borrow, default)]
+    status: Field<'a>,
+    #[serde(borrow, default)]
+    response_length: Field<'a>,
+    #[serde(borrow, default)]
+    response_latency: Field<'a>,
+    #[serde(borrow, default)]
+    integration_latency: Field<'a>,
+    #[serde(borrow, default)]
+    integration_status: Field<'a>,
+    #[serde(borrow, default)]
+    ip: Field<'a>,
+    #[serde(borrow, default)]
+    user_agent: Field<'a>,
+    #[serde(borrow, default)]
+    caller: Field<'a>,
+    #[serde(borrow, default)]
+    api_id: Field<'a>,
+    #[serde(borrow, default)]
+    stage: Field<'a>,
+    #[serde(borrow, default)]
+    domain_name: Field<'a>,
+    #[serde(borrow, default)]
+    account_id: Field<'a>,
+    #[serde(borrow, default)]
+    error_message: Field<'a>,
+    #[serde(borrow, default)]
+    error_response_type: Field<'a>,
+    #[serde(borrow, default)]
+    xray_trace_id: Field<'a>,
+}
+
 /// Parses one line. `ingested_ms` (the CloudWatch event timestamp) is used when the line carries
 /// no time of its own.
 pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
     if line.len() > MAX_LINE_BYTES {
         return Err(Rejected::Oversized(line.len()));
     }
-    let obj: Map<String, Value> = match serde_json::from_str::<Value>(line.trim()) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => return Err(Rejected::NotJson(format!("a JSON {}", kind(&other)))),
-        Err(e) => return Err(Rejected::NotJson(e.to_string())),
-    };
-    let text = |key: &str| -> Option<String> {
-        match obj.get(key)? {
-            Value::String(s) if s == "-" || s.is_empty() => None,
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
-    };
-    let number = |key: &'static str| -> Result<Option<u64>, Rejected> {
-        match text(key) {
-            None => Ok(None),
-            Some(v) => v.parse::<u64>().map(Some).or_else(|_| {
-                // Latencies can come as "12.0" from some integrations; keep whole milliseconds.
-                v.parse::<f64>().ok().filter(|f| f.is_finite() && *f >= 0.0).map(|f| Some(f as u64)).ok_or(Rejected::BadNumber { field: key, value: v })
-            }),
-        }
-    };
-    let request_id = text("requestId").ok_or(Rejected::MissingRequestId)?;
-    let status_text = text("status").ok_or(Rejected::MissingField("status"))?;
-    let status = status_text.parse::<u16>().ok().filter(|s| (100..=599).contains(s)).ok_or(Rejected::BadStatus(status_text))?;
-    let timestamp_ms = match (number("requestTimeEpoch")?, text("requestTime")) {
+    let line = line.trim();
+    if !line.starts_with('{') {
+        // serde would take an array positionally: refuse anything but an object first.
+        return Err(Rejected::NotJson(
+            match serde_json::from_str::<de::IgnoredAny>(line) {
+                Err(e) => e.to_string(),
+                Ok(_) => "a JSON value that is not an object".into(),
+            },
+        ));
+    }
+    let raw: RawLine = serde_json::from_str(line).map_err(|e| Rejected::NotJson(e.to_string()))?;
+    let request_id = raw.request_id.owned().ok_or(Rejected::MissingRequestId)?;
+    let status_text = raw.status.text().ok_or(Rejected::MissingField("status"))?;
+    let status = status_text
+        .parse::<u16>()
+        .ok()
+        .filter(|s| (100..=599).contains(s))
+        .ok_or_else(|| Rejected::BadStatus(status_text.to_string()))?;
+    let timestamp_ms = match (
+        raw.request_time_epoch.number("requestTimeEpoch")?,
+        raw.request_time.text(),
+    ) {
         (Some(ms), _) => ms as i64,
-        (None, Some(t)) => OffsetDateTime::parse(&t, CLF_TIME).map_err(|_| Rejected::BadTime(t.clone()))?.unix_timestamp() * 1000,
+        (None, Some(t)) => {
+            OffsetDateTime::parse(t, CLF_TIME)
+                .map_err(|_| Rejected::BadTime(t.to_string()))?
+                .unix_timestamp()
+                * 1000
+        }
         (None, None) => ingested_ms,
     };
     Ok(ApiCall {
-        extended_request_id: text("extendedRequestId"),
+        extended_request_id: raw.extended_request_id.owned(),
         timestamp_ms,
-        http_method: text("httpMethod").ok_or(Rejected::MissingField("httpMethod"))?,
-        path: text("path").or_else(|| text("resourcePath")).ok_or(Rejected::MissingField("path"))?,
-        resource_path: text("resourcePath"),
-        protocol: text("protocol"),
+        http_method: raw
+            .http_method
+            .owned()
+            .ok_or(Rejected::MissingField("httpMethod"))?,
+        path: raw
+            .path
+            .owned()
+            .or_else(|| raw.resource_path.owned())
+            .ok_or(Rejected::MissingField("path"))?,
+        resource_path: raw.resource_path.owned(),
+        protocol: raw.protocol.owned(),
         status,
-        response_length: number("responseLength")?,
-        response_latency_ms: number("responseLatency")?,
-        integration_latency_ms: number("integrationLatency")?,
-        integration_status: text("integrationStatus"),
-        source_ip: text("ip"),
-        user_agent: text("userAgent"),
-        caller: text("caller"),
-        api_id: text("apiId"),
-        stage: text("stage"),
-        domain_name: text("domainName"),
-        account_id: text("accountId"),
-        error_message: text("errorMessage"),
-        error_response_type: text("errorResponseType"),
-        xray_trace_id: text("xrayTraceId"),
+        response_length: raw.response_length.number("responseLength")?,
+        response_latency_ms: raw.response_latency.number("responseLatency")?,
+        integration_latency_ms: raw.integration_latency.number("integrationLatency")?,
+        integration_status: raw.integration_status.owned(),
+        source_ip: raw.ip.owned(),
+        user_agent: raw.user_agent.owned(),
+        caller: raw.caller.owned(),
+        api_id: raw.api_id.owned(),
+        stage: raw.stage.owned(),
+        domain_name: raw.domain_name.owned(),
+        account_id: raw.account_id.owned(),
+        error_message: raw.error_message.owned(),
+        error_response_type: raw.error_response_type.owned(),
+        xray_trace_id: raw.xray_trace_id.owned(),
         request_id,
     })
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }

@@ -17,8 +17,20 @@ pub struct CatalogActor {
 }
 
 impl CatalogActor {
-    pub fn new(client: aws_sdk_apigateway::Client, interval: Duration, publish: watch::Sender<Arc<ApiCatalog>>, metrics: Metrics, status: StatusHandle) -> Self {
-        CatalogActor { client, interval, publish, metrics, status }
+    pub fn new(
+        client: aws_sdk_apigateway::Client,
+        interval: Duration,
+        publish: watch::Sender<Arc<ApiCatalog>>,
+        metrics: Metrics,
+        status: StatusHandle,
+    ) -> Self {
+        CatalogActor {
+            client,
+            interval,
+            publish,
+            metrics,
+            status,
+        }
     }
 
     fn refresh(&mut self, ctx: &mut Context<Self>) {

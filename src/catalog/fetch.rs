@@ -1,8 +1,8 @@
 //! Reads REST APIs (GetRestApis, following `position`) and their stages (GetStages).
 
 use super::{ApiCatalog, RestApiInfo, StageInfo};
-use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata};
 use crate::telemetry::Metrics;
+use aws_sdk_apigateway::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 /// Why the catalog could not be refreshed (the previous one is kept).
 #[derive(Debug, thiserror::Error)]
@@ -11,7 +11,10 @@ pub enum CatalogError {
     Aws { api: &'static str, message: String },
 }
 
-fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(api: &'static str, e: aws_sdk_apigateway::error::SdkError<E>) -> CatalogError {
+fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    api: &'static str,
+    e: aws_sdk_apigateway::error::SdkError<E>,
+) -> CatalogError {
     let message = match e.code() {
         Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
         None => DisplayErrorContext(&e).to_string(),
@@ -20,11 +23,19 @@ fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(api: &'stati
 }
 
 /// Fetches every REST API and its stages.
-pub async fn fetch_rest_apis(client: &aws_sdk_apigateway::Client, metrics: &Metrics) -> Result<ApiCatalog, CatalogError> {
+pub async fn fetch_rest_apis(
+    client: &aws_sdk_apigateway::Client,
+    metrics: &Metrics,
+) -> Result<ApiCatalog, CatalogError> {
     let mut apis = Vec::new();
     let mut position: Option<String> = None;
     loop {
-        let page = client.get_rest_apis().limit(500).set_position(position.clone()).send().await;
+        let page = client
+            .get_rest_apis()
+            .limit(500)
+            .set_position(position.clone())
+            .send()
+            .await;
         metrics.aws_request("GetRestApis", if page.is_ok() { "ok" } else { "error" });
         let page = page.map_err(|e| aws_error("GetRestApis", e))?;
         for api in page.items() {
@@ -40,14 +51,22 @@ pub async fn fetch_rest_apis(client: &aws_sdk_apigateway::Client, metrics: &Metr
                     .iter()
                     .filter_map(|s| {
                         let name = s.stage_name()?.to_string();
-                        Some((name.clone(), StageInfo { name, deployment_id: s.deployment_id().map(str::to_string) }))
+                        Some((
+                            name.clone(),
+                            StageInfo {
+                                name,
+                                deployment_id: s.deployment_id().map(str::to_string),
+                            },
+                        ))
                     })
                     .collect(),
             });
         }
         // Stop when there is no next position, or when it does not move (a broken paginator).
         match page.position() {
-            Some(p) if !p.is_empty() && position.as_deref() != Some(p) => position = Some(p.to_string()),
+            Some(p) if !p.is_empty() && position.as_deref() != Some(p) => {
+                position = Some(p.to_string())
+            }
             _ => break,
         }
     }

@@ -100,7 +100,13 @@ pub struct PollConfig {
 
 impl Default for PollConfig {
     fn default() -> Self {
-        PollConfig { interval: Dur::secs(10), latency: Dur::secs(5), max_window: Dur::secs(3600), start_position: StartPosition::Beginning, page_size: 10_000 }
+        PollConfig {
+            interval: Dur::secs(10),
+            latency: Dur::secs(5),
+            max_window: Dur::secs(3600),
+            start_position: StartPosition::Beginning,
+            page_size: 10_000,
+        }
     }
 }
 
@@ -183,7 +189,10 @@ pub struct BackoffConfig {
 
 impl Default for BackoffConfig {
     fn default() -> Self {
-        BackoffConfig { init: Dur::secs(1), max: Dur::secs(60) }
+        BackoffConfig {
+            init: Dur::secs(1),
+            max: Dur::secs(60),
+        }
     }
 }
 
@@ -212,7 +221,12 @@ pub struct CentralConfig {
 
 impl Default for CentralConfig {
     fn default() -> Self {
-        CentralConfig { organization_id: String::new(), environment: String::new(), environment_id: String::new(), deployment: "prod".into() }
+        CentralConfig {
+            organization_id: String::new(),
+            environment: String::new(),
+            environment_id: String::new(),
+            deployment: "prod".into(),
+        }
     }
 }
 
@@ -229,7 +243,10 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { mailbox_capacity: 4, shutdown_timeout: Dur::secs(30) }
+        PipelineConfig {
+            mailbox_capacity: 4,
+            shutdown_timeout: Dur::secs(30),
+        }
     }
 }
 
@@ -245,7 +262,10 @@ pub struct StateConfig {
 
 impl Default for StateConfig {
     fn default() -> Self {
-        StateConfig { path: "data/state.json".into(), flush_interval: Dur::secs(1) }
+        StateConfig {
+            path: "data/state.json".into(),
+            flush_interval: Dur::secs(1),
+        }
     }
 }
 
@@ -261,7 +281,10 @@ pub struct StatusConfig {
 
 impl Default for StatusConfig {
     fn default() -> Self {
-        StatusConfig { host: "0.0.0.0".into(), port: 8989 }
+        StatusConfig {
+            host: "0.0.0.0".into(),
+            port: 8989,
+        }
     }
 }
 
@@ -277,7 +300,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into(), format: LogFormat::Line }
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Line,
+        }
     }
 }
 

@@ -32,7 +32,7 @@ impl fmt::Display for Dur {
         let ms = self.0.as_millis();
         if ms == 0 {
             f.write_str("0s")
-        } else if ms % 1000 != 0 {
+        } else if !ms.is_multiple_of(1000) {
             write!(f, "{ms}ms")
         } else {
             let s = ms / 1000;
@@ -54,7 +54,9 @@ impl fmt::Display for Dur {
 /// Parses `1h30m`, `500ms`, `45s` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Dur, String> {
     let t = text.trim();
-    let expected = || format!("'{text}' is not a duration; expected a number with a unit such as 500ms, 30s, 5m or 1h");
+    let expected = || {
+        format!("'{text}' is not a duration; expected a number with a unit such as 500ms, 30s, 5m or 1h")
+    };
     if t.is_empty() {
         return Err(expected());
     }
@@ -64,13 +66,17 @@ pub fn parse_duration(text: &str) -> Result<Dur, String> {
     let mut total = Duration::ZERO;
     let mut rest = t;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err(expected());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| expected())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(n),
             "s" => Duration::from_secs(n),
@@ -102,7 +108,9 @@ impl<'de> Deserialize<'de> for Dur {
                 Ok(Dur::secs(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Dur, E> {
-                u64::try_from(v).map(Dur::secs).map_err(|_| E::custom(format!("'{v}' is negative; a duration must be >= 0")))
+                u64::try_from(v)
+                    .map(Dur::secs)
+                    .map_err(|_| E::custom(format!("'{v}' is negative; a duration must be >= 0")))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Dur, E> {
                 parse_duration(v).map_err(E::custom)
@@ -214,6 +222,12 @@ impl<'de> Deserialize<'de> for List {
             Some(Raw::One(s)) => s.split(',').map(str::to_string).collect(),
             Some(Raw::Many(v)) => v,
         };
-        Ok(List(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()))
+        Ok(List(
+            items
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ))
     }
 }

@@ -7,7 +7,7 @@ mod tests;
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
 use bytes::Bytes;
-use serde_json::{json, Value};
+use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -51,79 +51,277 @@ pub fn summary_status(http_status: u16) -> &'static str {
 
 /// Appends the Beats events (summary first, then the leg) for one API call to `out`.
 pub fn build_insights_v4(call: &ApiCall, api: &ApiRef, ctx: &EventContext, out: &mut Vec<Bytes>) {
-    let tx = &call.request_id;
-    let duration = call.response_latency_ms.unwrap_or(0);
     let proxy_id = match &call.api_id {
         Some(id) => format!("remoteApiId_{id}"),
         None => "remoteApiId_unknown".to_string(),
     };
-    let api_name = api.name.clone().or_else(|| call.api_id.clone()).unwrap_or_else(|| "unknown".into());
-    let host = call.domain_name.clone().unwrap_or_default();
-    let reporter = json!({
-        "version": "1.0",
-        "type": "traceability",
-        "agentSDKVersion": ctx.agent_version,
-        "agentName": ctx.agent_name,
-    });
-    let summary_data = json!({
-        "apicDeployment": ctx.deployment,
-        "status": summary_status(call.status),
-        "statusDetail": call.status.to_string(),
-        "duration": duration,
-        "api": { "id": proxy_id, "apiServiceId": "", "name": api_name, "stage": call.stage.clone().unwrap_or_default() },
-        "proxy": { "id": proxy_id, "name": api_name, "revision": api.revision.max(1) },
-        "entryPoint": { "type": "http", "method": call.http_method, "path": call.path, "host": host },
-        "reporter": reporter,
-        "consumerDetails": { "application": { "id": "" } },
-    });
-    let leg_data = json!({
-        "apicDeployment": ctx.deployment,
-        "id": "leg0",
-        "parentId": Value::Null,
-        "source": call.source_ip.clone().unwrap_or_default(),
-        "destination": if host.is_empty() { "API Gateway".to_string() } else { host.clone() },
-        "status": if call.status < 400 { "Pass" } else { "Fail" },
-        "duration": duration,
-        "direction": "inbound",
-        "protocol": {
-            "type": "http",
-            "uri": call.path,
-            "method": call.http_method,
-            "status": call.status,
-            "userAgent": call.user_agent.clone().unwrap_or_default(),
-            "host": host,
-            "version": "1.1",
-            "bytesSent": call.response_length.unwrap_or(0),
-            "remoteAddr": call.source_ip.clone().unwrap_or_default(),
+    let api_name = api
+        .name
+        .as_deref()
+        .or(call.api_id.as_deref())
+        .unwrap_or("unknown");
+    let host = call.domain_name.as_deref().unwrap_or("");
+    let duration = call.response_latency_ms.unwrap_or(0);
+    let reporter = Reporter {
+        version: "1.0",
+        r#type: "traceability",
+        agent_sdk_version: &ctx.agent_version,
+        agent_name: &ctx.agent_name,
+    };
+    let summary = SummaryData {
+        apic_deployment: &ctx.deployment,
+        status: summary_status(call.status),
+        status_detail: call.status.to_string(),
+        duration,
+        api: SummaryApi {
+            id: &proxy_id,
+            api_service_id: "",
+            name: api_name,
+            stage: call.stage.as_deref().unwrap_or(""),
         },
-        "reporter": reporter,
-    });
-    for (kind, data) in [("api.transaction.summary", summary_data), ("api.transaction.event", leg_data)] {
-        let envelope = json!({
-            "id": Uuid::new_v5(&EVENT_ID_NAMESPACE, format!("{tx}\n{}\n{kind}", call.extended_request_id.as_deref().unwrap_or("")).as_bytes()).to_string(),
-            "org": ctx.organization_id,
-            "event": kind,
-            "version": "4",
-            "timestamp": call.timestamp_ms,
-            "distribution": { "environment": ctx.environment_id },
-            "session": { "id": tx },
-            "data": data,
-        });
-        out.push(beats_event(call.timestamp_ms, &envelope.to_string(), ctx));
+        proxy: Proxy {
+            id: &proxy_id,
+            name: api_name,
+            revision: api.revision.max(1),
+        },
+        entry_point: EntryPoint {
+            r#type: "http",
+            method: &call.http_method,
+            path: &call.path,
+            host,
+        },
+        reporter: &reporter,
+        consumer_details: ConsumerDetails {
+            application: Application { id: "" },
+        },
+    };
+    let source_ip = call.source_ip.as_deref().unwrap_or("");
+    let leg = LegData {
+        apic_deployment: &ctx.deployment,
+        id: "leg0",
+        parent_id: None,
+        source: source_ip,
+        destination: if host.is_empty() { "API Gateway" } else { host },
+        status: if call.status < 400 { "Pass" } else { "Fail" },
+        duration,
+        direction: "inbound",
+        protocol: Protocol {
+            r#type: "http",
+            uri: &call.path,
+            method: &call.http_method,
+            status: call.status,
+            user_agent: call.user_agent.as_deref().unwrap_or(""),
+            host,
+            version: "1.1",
+            bytes_sent: call.response_length.unwrap_or(0),
+            remote_addr: source_ip,
+        },
+        reporter: &reporter,
+    };
+    let timestamp = rfc3339(call.timestamp_ms);
+    push(
+        out,
+        &envelope(call, ctx, "api.transaction.summary", summary),
+        &timestamp,
+        ctx,
+    );
+    push(
+        out,
+        &envelope(call, ctx, "api.transaction.event", leg),
+        &timestamp,
+        ctx,
+    );
+}
+
+fn envelope<'a, D: Serialize>(
+    call: &'a ApiCall,
+    ctx: &'a EventContext,
+    kind: &'static str,
+    data: D,
+) -> Envelope<'a, D> {
+    let name = format!(
+        "{}\n{}\n{kind}",
+        call.request_id,
+        call.extended_request_id.as_deref().unwrap_or("")
+    );
+    Envelope {
+        id: Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes()),
+        org: &ctx.organization_id,
+        event: kind,
+        version: "4",
+        timestamp: call.timestamp_ms,
+        distribution: Distribution {
+            environment: &ctx.environment_id,
+        },
+        session: Session {
+            id: &call.request_id,
+        },
+        data,
     }
 }
 
-/// Wraps an event JSON into the Beats event shape: the event travels as a *string* in `message`.
-fn beats_event(timestamp_ms: i64, message: &str, ctx: &EventContext) -> Bytes {
-    let ts = OffsetDateTime::from_unix_timestamp_nanos(timestamp_ms as i128 * 1_000_000)
+/// Serializes the event, then wraps it into the Beats event: it travels as a *string* in `message`.
+fn push<D: Serialize>(
+    out: &mut Vec<Bytes>,
+    event: &Envelope<'_, D>,
+    timestamp: &str,
+    ctx: &EventContext,
+) {
+    let message = serde_json::to_string(event).expect("event structs serialize");
+    let beat = Beat {
+        timestamp,
+        metadata: Metadata {
+            beat: &ctx.agent_name,
+            r#type: "_doc",
+            version: &ctx.agent_version,
+        },
+        message: &message,
+        fields: Fields {
+            target_flow: "api-central-v8",
+        },
+    };
+    let mut buf = Vec::with_capacity(message.len() + message.len() / 8 + 160);
+    serde_json::to_writer(&mut buf, &beat).expect("beats event serializes");
+    out.push(Bytes::from(buf));
+}
+
+fn rfc3339(timestamp_ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(timestamp_ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .format(&Rfc3339)
-        .unwrap_or_default();
-    let beat = json!({
-        "@timestamp": ts,
-        "@metadata": { "beat": ctx.agent_name, "type": "_doc", "version": ctx.agent_version },
-        "message": message,
-        "fields": { "axway-target-flow": "api-central-v8" },
-    });
-    Bytes::from(serde_json::to_vec(&beat).expect("JSON values serialize"))
+        .unwrap_or_default()
+}
+
+// The wire shapes, in the field order Amplify's SDK writes them.
+
+#[derive(Serialize)]
+struct Envelope<'a, D> {
+    id: Uuid,
+    org: &'a str,
+    event: &'static str,
+    version: &'static str,
+    timestamp: i64,
+    distribution: Distribution<'a>,
+    session: Session<'a>,
+    data: D,
+}
+
+#[derive(Serialize)]
+struct Distribution<'a> {
+    environment: &'a str,
+}
+
+#[derive(Serialize)]
+struct Session<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Reporter<'a> {
+    version: &'static str,
+    r#type: &'static str,
+    #[serde(rename = "agentSDKVersion")]
+    agent_sdk_version: &'a str,
+    agent_name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryData<'a> {
+    apic_deployment: &'a str,
+    status: &'static str,
+    status_detail: String,
+    duration: u64,
+    api: SummaryApi<'a>,
+    proxy: Proxy<'a>,
+    entry_point: EntryPoint<'a>,
+    reporter: &'a Reporter<'a>,
+    consumer_details: ConsumerDetails,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SummaryApi<'a> {
+    id: &'a str,
+    api_service_id: &'a str,
+    name: &'a str,
+    stage: &'a str,
+}
+
+#[derive(Serialize)]
+struct Proxy<'a> {
+    id: &'a str,
+    name: &'a str,
+    revision: u32,
+}
+
+#[derive(Serialize)]
+struct EntryPoint<'a> {
+    r#type: &'static str,
+    method: &'a str,
+    path: &'a str,
+    host: &'a str,
+}
+
+#[derive(Serialize)]
+struct ConsumerDetails {
+    application: Application,
+}
+
+#[derive(Serialize)]
+struct Application {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LegData<'a> {
+    apic_deployment: &'a str,
+    id: &'static str,
+    parent_id: Option<&'a str>,
+    source: &'a str,
+    destination: &'a str,
+    status: &'static str,
+    duration: u64,
+    direction: &'static str,
+    protocol: Protocol<'a>,
+    reporter: &'a Reporter<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Protocol<'a> {
+    r#type: &'static str,
+    uri: &'a str,
+    method: &'a str,
+    status: u16,
+    user_agent: &'a str,
+    host: &'a str,
+    version: &'static str,
+    bytes_sent: u64,
+    remote_addr: &'a str,
+}
+
+#[derive(Serialize)]
+struct Beat<'a> {
+    #[serde(rename = "@timestamp")]
+    timestamp: &'a str,
+    #[serde(rename = "@metadata")]
+    metadata: Metadata<'a>,
+    message: &'a str,
+    fields: Fields,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    beat: &'a str,
+    r#type: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Fields {
+    #[serde(rename = "axway-target-flow")]
+    target_flow: &'static str,
 }

@@ -40,7 +40,9 @@ fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
     out.iter()
         .map(|b| {
             let beat: Value = serde_json::from_slice(b).unwrap();
-            let msg: Value = serde_json::from_str(beat["message"].as_str().expect("message is a string")).unwrap();
+            let msg: Value =
+                serde_json::from_str(beat["message"].as_str().expect("message is a string"))
+                    .unwrap();
             (beat, msg)
         })
         .collect()
@@ -48,7 +50,13 @@ fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
 
 #[test]
 fn one_call_gives_a_summary_then_a_leg_in_one_session() {
-    let events = built(&call(200, Some("abc123")), &ApiRef { name: Some("petstore".into()), revision: 1 });
+    let events = built(
+        &call(200, Some("abc123")),
+        &ApiRef {
+            name: Some("petstore".into()),
+            revision: 1,
+        },
+    );
     assert_eq!(events.len(), 2);
     let (beat, summary) = &events[0];
     assert_eq!(beat["@timestamp"], "2026-12-04T14:44:25.123Z");
@@ -61,7 +69,14 @@ fn one_call_gives_a_summary_then_a_leg_in_one_session() {
     assert_eq!(summary["session"]["id"], "req-1");
     assert_eq!(summary["timestamp"], 1_796_395_465_123i64);
     let d = &summary["data"];
-    assert_eq!((d["status"].as_str(), d["statusDetail"].as_str(), d["duration"].as_u64()), (Some("Success"), Some("200"), Some(87)));
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["statusDetail"].as_str(),
+            d["duration"].as_u64()
+        ),
+        (Some("Success"), Some("200"), Some(87))
+    );
     assert_eq!(d["proxy"]["id"], "remoteApiId_abc123");
     assert_eq!(d["proxy"]["name"], "petstore");
     assert!(d["proxy"]["revision"].as_u64().unwrap() >= 1);
@@ -79,7 +94,15 @@ fn one_call_gives_a_summary_then_a_leg_in_one_session() {
 
 #[test]
 fn status_maps_to_success_failure_exception() {
-    for (http, expected) in [(100, "Success"), (302, "Success"), (399, "Success"), (400, "Failure"), (499, "Failure"), (500, "Exception"), (504, "Exception")] {
+    for (http, expected) in [
+        (100, "Success"),
+        (302, "Success"),
+        (399, "Success"),
+        (400, "Failure"),
+        (499, "Failure"),
+        (500, "Exception"),
+        (504, "Exception"),
+    ] {
         let events = built(&call(http, Some("a")), &ApiRef::default());
         assert_eq!(events[0].1["data"]["status"], expected, "HTTP {http}");
     }

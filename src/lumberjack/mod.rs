@@ -11,6 +11,6 @@ pub mod receiver;
 #[cfg(test)]
 mod tests;
 
-pub use client::{Connection, ConnectError, SendError};
+pub use client::{ConnectError, Connection, SendError};
 pub use frame::{encode_window, Frame, FrameDecoder, FrameError};
-pub use receiver::{Reply, Receiver, ReceivedEvent, ReceiverHandle};
+pub use receiver::{ReceivedEvent, Receiver, ReceiverHandle, Reply};

@@ -67,7 +67,11 @@ impl Drop for ReceiverHandle {
 
 impl Receiver {
     /// Listens on `addr` (use port 0 for a free port). With `tls`, connections are TLS.
-    pub async fn start(addr: &str, tls: Option<Arc<rustls::ServerConfig>>, script: Script) -> std::io::Result<ReceiverHandle> {
+    pub async fn start(
+        addr: &str,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        script: Script,
+    ) -> std::io::Result<ReceiverHandle> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
@@ -78,7 +82,12 @@ impl Receiver {
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 task_shared.connections.fetch_add(1, Ordering::Relaxed);
-                let (shared, script, kept_tx, acceptor) = (task_shared.clone(), script.clone(), kept_tx.clone(), acceptor.clone());
+                let (shared, script, kept_tx, acceptor) = (
+                    task_shared.clone(),
+                    script.clone(),
+                    kept_tx.clone(),
+                    acceptor.clone(),
+                );
                 tokio::spawn(async move {
                     match acceptor {
                         None => serve(tcp, &shared, &script, &kept_tx).await,
@@ -91,7 +100,12 @@ impl Receiver {
                 });
             }
         });
-        Ok(ReceiverHandle { addr, shared, kept, task })
+        Ok(ReceiverHandle {
+            addr,
+            shared,
+            kept,
+            task,
+        })
     }
 }
 
@@ -130,15 +144,26 @@ impl ReceiverHandle {
     }
 }
 
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, shared: &Shared, script: &Script, kept: &watch::Sender<usize>) {
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+    mut io: S,
+    shared: &Shared,
+    script: &Script,
+    kept: &watch::Sender<usize>,
+) {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
-        let Some(window) = read_window(&mut io, &mut buf).await else { return };
+        let Some(window) = read_window(&mut io, &mut buf).await else {
+            return;
+        };
         let index = shared.windows.fetch_add(1, Ordering::Relaxed);
         let count = window.len() as u32;
         let keep = |events: &[(u32, Bytes)]| {
             let mut all = shared.events.lock().expect("receiver lock");
-            all.extend(events.iter().map(|(seq, payload)| ReceivedEvent { window: index, seq: *seq, payload: payload.clone() }));
+            all.extend(events.iter().map(|(seq, payload)| ReceivedEvent {
+                window: index,
+                seq: *seq,
+                payload: payload.clone(),
+            }));
             kept.send_replace(all.len());
         };
         let result = match script(index) {
@@ -183,7 +208,10 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut io: S, shared: &Shared, sc
 }
 
 /// Reads one whole window (the W frame and all its events); `None` on EOF or a protocol error.
-async fn read_window<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut) -> Option<Vec<(u32, Bytes)>> {
+async fn read_window<S: AsyncRead + Unpin>(
+    io: &mut S,
+    buf: &mut BytesMut,
+) -> Option<Vec<(u32, Bytes)>> {
     let mut expected: Option<u32> = None;
     let mut events = Vec::new();
     loop {

@@ -21,8 +21,23 @@ pub struct Checkpointer {
 }
 
 impl Checkpointer {
-    pub fn new(store: CheckpointStore, positions: BTreeMap<String, GroupPosition>, flush_interval: Duration, done: oneshot::Sender<()>, metrics: Metrics, status: StatusHandle) -> Self {
-        Checkpointer { store, positions, dirty: false, flush_interval, done: Some(done), metrics, status }
+    pub fn new(
+        store: CheckpointStore,
+        positions: BTreeMap<String, GroupPosition>,
+        flush_interval: Duration,
+        done: oneshot::Sender<()>,
+        metrics: Metrics,
+        status: StatusHandle,
+    ) -> Self {
+        Checkpointer {
+            store,
+            positions,
+            dirty: false,
+            flush_interval,
+            done: Some(done),
+            metrics,
+            status,
+        }
     }
 
     pub fn start_with(self, inbox: Inbox<Acked>) -> actix::Addr<Self> {
@@ -71,7 +86,12 @@ impl Actor for Checkpointer {
 impl StreamHandler<Acked> for Checkpointer {
     fn handle(&mut self, acked: Acked, _: &mut Context<Self>) {
         for c in acked.checkpoints {
-            let entry = self.positions.entry(c.log_group.to_string()).or_insert(GroupPosition { next_start_ms: c.next_start_ms });
+            let entry = self
+                .positions
+                .entry(c.log_group.to_string())
+                .or_insert(GroupPosition {
+                    next_start_ms: c.next_start_ms,
+                });
             entry.next_start_ms = entry.next_start_ms.max(c.next_start_ms);
             self.dirty = true;
         }

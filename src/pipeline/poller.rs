@@ -20,8 +20,22 @@ pub struct Poller<S: LogSource> {
 }
 
 impl<S: LogSource> Poller<S> {
-    pub fn new(source: S, out: Outbox<LogChunk>, interval: Duration, retry: Backoff, shutdown: watch::Receiver<bool>, status: StatusHandle) -> Self {
-        Poller { source: Some(source), out, interval, retry, shutdown, status }
+    pub fn new(
+        source: S,
+        out: Outbox<LogChunk>,
+        interval: Duration,
+        retry: Backoff,
+        shutdown: watch::Receiver<bool>,
+        status: StatusHandle,
+    ) -> Self {
+        Poller {
+            source: Some(source),
+            out,
+            interval,
+            retry,
+            shutdown,
+            status,
+        }
     }
 }
 
@@ -33,7 +47,14 @@ async fn pause(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
     }
 }
 
-async fn poll_loop<S: LogSource>(mut source: S, out: Outbox<LogChunk>, interval: Duration, mut retry: Backoff, mut shutdown: watch::Receiver<bool>, status: StatusHandle) {
+async fn poll_loop<S: LogSource>(
+    mut source: S,
+    out: Outbox<LogChunk>,
+    interval: Duration,
+    mut retry: Backoff,
+    mut shutdown: watch::Receiver<bool>,
+    status: StatusHandle,
+) {
     loop {
         if *shutdown.borrow() {
             return;
@@ -76,7 +97,14 @@ impl<S: LogSource> Actor for Poller<S> {
     fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ActorState::Running);
         let source = self.source.take().expect("started once");
-        let fut = poll_loop(source, self.out.clone(), self.interval, self.retry.clone(), self.shutdown.clone(), self.status.clone());
+        let fut = poll_loop(
+            source,
+            self.out.clone(),
+            self.interval,
+            self.retry.clone(),
+            self.shutdown.clone(),
+            self.status.clone(),
+        );
         ctx.spawn(fut.into_actor(self).map(|_, _, ctx| ctx.stop()));
     }
 

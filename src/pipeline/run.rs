@@ -27,21 +27,32 @@ pub enum CatalogSetup {
     /// A fixed catalog (the demo, tests).
     Static(ApiCatalog),
     /// Discovered through API Gateway and refreshed every `interval`.
-    Aws { client: aws_sdk_apigateway::Client, interval: Duration },
+    Aws {
+        client: aws_sdk_apigateway::Client,
+        interval: Duration,
+    },
 }
+
+/// The named links of a running pipeline.
+type LinkGauges = Arc<Mutex<Vec<(&'static str, Arc<LinkGauge>)>>>;
 
 /// Shared observability handles: counters, actor states, and the fill level of every link.
 #[derive(Clone, Default)]
 pub struct Telemetry {
     pub metrics: Metrics,
     pub board: StatusBoard,
-    pub links: Arc<Mutex<Vec<(&'static str, Arc<LinkGauge>)>>>,
+    pub links: LinkGauges,
 }
 
 impl Telemetry {
     /// The gauge of the link named `name` (e.g. "batcher->sender").
     pub fn link(&self, name: &str) -> Option<Arc<LinkGauge>> {
-        self.links.lock().expect("links lock").iter().find(|(n, _)| *n == name).map(|(_, g)| g.clone())
+        self.links
+            .lock()
+            .expect("links lock")
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, g)| g.clone())
     }
 }
 
@@ -78,7 +89,11 @@ pub async fn run<S: LogSource>(
     let store = CheckpointStore::new(&config.state.path);
     let positions = store.load()?;
     let sources = make_sources(&positions);
-    let (m, board, cap) = (&telemetry.metrics, &telemetry.board, config.pipeline.mailbox_capacity);
+    let (m, board, cap) = (
+        &telemetry.metrics,
+        &telemetry.board,
+        config.pipeline.mailbox_capacity,
+    );
     let t = &config.traceability;
 
     let (to_transformer, transformer_in, g1) = link("poller->transformer", cap, m);
@@ -94,8 +109,15 @@ pub async fn run<S: LogSource>(
 
     // Downstream first: each actor exists before anything can send to it.
     let (done_tx, mut done_rx) = oneshot::channel();
-    let checkpointer = Checkpointer::new(store, positions, config.state.flush_interval.get(), done_tx, m.clone(), board.register("checkpointer"))
-        .start_with(checkpointer_in);
+    let checkpointer = Checkpointer::new(
+        store,
+        positions,
+        config.state.flush_interval.get(),
+        done_tx,
+        m.clone(),
+        board.register("checkpointer"),
+    )
+    .start_with(checkpointer_in);
     let sender_status = board.register("sender");
     let client = LumberjackClient::new(
         t.host.to_vec(),
@@ -108,8 +130,14 @@ pub async fn run<S: LogSource>(
     );
     Sender::new(client, to_checkpointer, sender_status).start_with(sender_in);
     let batcher_arbiter = actix::Arbiter::new();
-    Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
-        .start_on(&batcher_arbiter.handle(), batcher_in);
+    Batcher::new(
+        to_sender,
+        t.bulk_max_size,
+        t.compression_level,
+        t.flush_interval.get(),
+        board.register("batcher"),
+    )
+    .start_on(&batcher_arbiter.handle(), batcher_in);
 
     let (catalog_tx, catalog_rx) = watch::channel(Arc::new(ApiCatalog::default()));
     match catalog {
@@ -131,14 +159,28 @@ pub async fn run<S: LogSource>(
             CatalogActor::new(client, interval, catalog_tx, m.clone(), status).start();
         }
     }
-    Transformer::new(to_batcher, catalog_rx, EventContext::from_config(&config.central), m.clone(), board.register("transformer"))
-        .start_with(transformer_in);
+    Transformer::new(
+        to_batcher,
+        catalog_rx,
+        EventContext::from_config(&config.central),
+        m.clone(),
+        board.register("transformer"),
+    )
+    .start_with(transformer_in);
 
     let (stop_tx, stop_rx) = watch::channel(false);
     for source in sources {
         let status = board.register(format!("poller:{}", source.log_group()));
         let retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-        Poller::new(source, to_transformer.clone(), config.aws.poll.interval.get(), retry, stop_rx.clone(), status).start();
+        Poller::new(
+            source,
+            to_transformer.clone(),
+            config.aws.poll.interval.get(),
+            retry,
+            stop_rx.clone(),
+            status,
+        )
+        .start();
     }
     // The pollers now hold the only senders: when they all stop, the pipeline drains and ends.
     drop(to_transformer);

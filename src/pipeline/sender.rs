@@ -7,7 +7,9 @@ use super::link::{Inbox, Outbox};
 use super::{Acked, Batch};
 use crate::lumberjack::{encode_window, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture,
+};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +29,26 @@ pub struct LumberjackClient {
 
 impl LumberjackClient {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(hosts: Vec<String>, tls: Option<Arc<rustls::ClientConfig>>, timeout: Duration, compression_level: u32, backoff: Backoff, metrics: Metrics, status: StatusHandle) -> Self {
-        LumberjackClient { hosts, next_host: 0, tls, timeout, compression_level, conn: None, backoff, metrics, status }
+    pub fn new(
+        hosts: Vec<String>,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        timeout: Duration,
+        compression_level: u32,
+        backoff: Backoff,
+        metrics: Metrics,
+        status: StatusHandle,
+    ) -> Self {
+        LumberjackClient {
+            hosts,
+            next_host: 0,
+            tls,
+            timeout,
+            compression_level,
+            conn: None,
+            backoff,
+            metrics,
+            status,
+        }
     }
 
     /// Delivers every event of `batch`, retrying until the receiver acknowledged them all.
@@ -38,11 +58,14 @@ impl LumberjackClient {
         while done < batch.events.len() {
             let count = (batch.events.len() - done) as u32;
             let timeout = self.timeout;
-            let Some(conn) = self.connection().await else { continue };
+            let Some(conn) = self.connection().await else {
+                continue;
+            };
             let host = conn.host().to_string();
             match conn.send_window(&wire, count, timeout).await {
                 Ok(acked) => {
-                    self.metrics.window_acked(count as usize, wire.len(), acked.keepalives);
+                    self.metrics
+                        .window_acked(count as usize, wire.len(), acked.keepalives);
                     self.status.add("windows_acked", 1);
                     self.status.set(ActorState::Running);
                     self.backoff.reset();
@@ -50,7 +73,8 @@ impl LumberjackClient {
                 }
                 Err(e) => {
                     self.conn = None;
-                    self.metrics.window_failed(e.kind.label(), e.acked as usize, wire.len());
+                    self.metrics
+                        .window_failed(e.kind.label(), e.acked as usize, wire.len());
                     tracing::warn!(host = %host, error = %e, "window not fully acknowledged; resending the unacknowledged events");
                     self.status.fail(format!("{host}: {e}"));
                     if e.acked > 0 {
@@ -104,7 +128,11 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(client: LumberjackClient, out: Outbox<Acked>, status: StatusHandle) -> Self {
-        Sender { client: Some(client), out, status }
+        Sender {
+            client: Some(client),
+            out,
+            status,
+        }
     }
 
     pub fn start_with(self, inbox: Inbox<Batch>) -> actix::Addr<Self> {
@@ -133,7 +161,15 @@ impl StreamHandler<Batch> for Sender {
         ctx.wait(
             async move {
                 client.deliver(&batch).await;
-                let sent = batch.checkpoints.is_empty() || out.send(Acked { checkpoints: batch.checkpoints }, &status).await;
+                let sent = batch.checkpoints.is_empty()
+                    || out
+                        .send(
+                            Acked {
+                                checkpoints: batch.checkpoints,
+                            },
+                            &status,
+                        )
+                        .await;
                 (client, sent)
             }
             .into_actor(self)

@@ -37,7 +37,13 @@ pub struct CloudWatchSource {
 
 impl CloudWatchSource {
     /// `resume_from` is the checkpoint, if any; otherwise `poll.start_position` decides.
-    pub fn new(client: aws_sdk_cloudwatchlogs::Client, group: &str, resume_from: Option<i64>, poll: &PollConfig, metrics: Metrics) -> Self {
+    pub fn new(
+        client: aws_sdk_cloudwatchlogs::Client,
+        group: &str,
+        resume_from: Option<i64>,
+        poll: &PollConfig,
+        metrics: Metrics,
+    ) -> Self {
         let max_window_ms = poll.max_window.get().as_millis().max(1) as i64;
         CloudWatchSource {
             client,
@@ -53,7 +59,11 @@ impl CloudWatchSource {
         }
     }
 
-    fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(&self, api: &'static str, e: SdkError<E>) -> SourceError {
+    fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        &self,
+        api: &'static str,
+        e: SdkError<E>,
+    ) -> SourceError {
         self.metrics.aws_request(api, "error");
         let code = e.code().map(str::to_string);
         let throttled = code.as_deref() == Some("ThrottlingException");
@@ -61,7 +71,12 @@ impl CloudWatchSource {
             Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
             None => DisplayErrorContext(&e).to_string(),
         };
-        SourceError::Aws { api, log_group: self.group.to_string(), message, throttled }
+        SourceError::Aws {
+            api,
+            log_group: self.group.to_string(),
+            message,
+            throttled,
+        }
     }
 
     /// Without a checkpoint: `end` is now; `beginning` is the oldest event the group can hold,
@@ -70,7 +85,12 @@ impl CloudWatchSource {
         if self.start_position == StartPosition::End {
             return Ok(now_ms() - self.latency_ms);
         }
-        let resp = self.client.describe_log_groups().log_group_name_prefix(self.group.as_ref()).send().await;
+        let resp = self
+            .client
+            .describe_log_groups()
+            .log_group_name_prefix(self.group.as_ref())
+            .send()
+            .await;
         let resp = resp.map_err(|e| self.aws_error("DescribeLogGroups", e))?;
         self.metrics.aws_request("DescribeLogGroups", "ok");
         let created = resp
@@ -108,7 +128,12 @@ impl LogSource for CloudWatchSource {
                 return Ok(Step::CaughtUp);
             }
             let end = newest.min(start.saturating_add(self.span_ms - 1));
-            self.window = Some(Window { start, end, token: None, records: 0 });
+            self.window = Some(Window {
+                start,
+                end,
+                token: None,
+                records: 0,
+            });
         }
         let w = self.window.as_ref().expect("window set above");
         let resp = self
@@ -135,7 +160,10 @@ impl LogSource for CloudWatchSource {
         self.metrics.records_read(&self.group, records.len());
         let w = self.window.as_mut().expect("window set above");
         w.records += records.len();
-        let next_token = resp.next_token().filter(|t| !t.is_empty() && Some(*t) != w.token.as_deref()).map(str::to_string);
+        let next_token = resp
+            .next_token()
+            .filter(|t| !t.is_empty() && Some(*t) != w.token.as_deref())
+            .map(str::to_string);
         let checkpoint = match next_token {
             Some(token) => {
                 w.token = Some(token);
@@ -143,15 +171,29 @@ impl LogSource for CloudWatchSource {
             }
             None => {
                 let done = self.window.take().expect("window set above");
-                self.span_ms = if done.records == 0 { self.span_ms.saturating_mul(2).min(MAX_EVENT_AGE_MS * 8) } else { self.max_window_ms };
+                self.span_ms = if done.records == 0 {
+                    self.span_ms.saturating_mul(2).min(MAX_EVENT_AGE_MS * 8)
+                } else {
+                    self.max_window_ms
+                };
                 self.next_start_ms = Some(done.end + 1);
-                Some(Checkpoint { log_group: self.group.clone(), next_start_ms: done.end + 1 })
+                Some(Checkpoint {
+                    log_group: self.group.clone(),
+                    next_start_ms: done.end + 1,
+                })
             }
         };
-        Ok(Step::Chunk(LogChunk { log_group: self.group.clone(), records, checkpoint }))
+        Ok(Step::Chunk(LogChunk {
+            log_group: self.group.clone(),
+            records,
+            checkpoint,
+        }))
     }
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_millis() as i64
 }

@@ -22,7 +22,10 @@ impl Drop for Moto {
 
 /// Never let the SDK look for credentials beyond what the test gives it (no 169.254.169.254).
 pub fn isolate_aws_env() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG")).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG"))
+        .with_test_writer()
+        .try_init();
     std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
@@ -34,8 +37,14 @@ impl Moto {
     /// once it says it is listening.
     pub fn start() -> Moto {
         isolate_aws_env();
-        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string()
+        });
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -55,14 +64,19 @@ impl Moto {
             }
         }
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Moto { child, url: format!("http://127.0.0.1:{port}") }
+        Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
     }
 
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
             .load()
             .await
     }
@@ -77,7 +91,10 @@ impl Moto {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 /// One access-log line in the shipped JSON format.
@@ -111,15 +128,37 @@ pub fn access_line(request_id: &str, api_id: &str, status: u16, ts_ms: i64) -> S
 }
 
 /// Creates `group` with one stream and writes `lines` with timestamps `ts[i]` (sorted, in batches).
-pub async fn put_lines(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str, lines: &[(i64, String)]) {
+pub async fn put_lines(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    stream: &str,
+    lines: &[(i64, String)],
+) {
     let _ = logs.create_log_group().log_group_name(group).send().await;
-    let _ = logs.create_log_stream().log_group_name(group).log_stream_name(stream).send().await;
+    let _ = logs
+        .create_log_stream()
+        .log_group_name(group)
+        .log_stream_name(stream)
+        .send()
+        .await;
     for chunk in lines.chunks(1000) {
         let events = chunk
             .iter()
-            .map(|(ts, msg)| aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*ts).message(msg).build().unwrap())
+            .map(|(ts, msg)| {
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(*ts)
+                    .message(msg)
+                    .build()
+                    .unwrap()
+            })
             .collect::<Vec<_>>();
-        logs.put_log_events().log_group_name(group).log_stream_name(stream).set_log_events(Some(events)).send().await.unwrap();
+        logs.put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .unwrap();
     }
 }
 
@@ -129,7 +168,15 @@ pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> 
     let id = api.id().unwrap().to_string();
     let resources = apigw.get_resources().rest_api_id(&id).send().await.unwrap();
     let root = resources.items()[0].id().unwrap().to_string();
-    apigw.put_method().rest_api_id(&id).resource_id(&root).http_method("GET").authorization_type("NONE").send().await.unwrap();
+    apigw
+        .put_method()
+        .rest_api_id(&id)
+        .resource_id(&root)
+        .http_method("GET")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
     apigw
         .put_integration()
         .rest_api_id(&id)
@@ -139,13 +186,30 @@ pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> 
         .send()
         .await
         .unwrap();
-    let deployment = apigw.create_deployment().rest_api_id(&id).send().await.unwrap();
-    apigw.create_stage().rest_api_id(&id).stage_name("prod").deployment_id(deployment.id().unwrap()).send().await.unwrap();
+    let deployment = apigw
+        .create_deployment()
+        .rest_api_id(&id)
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .create_stage()
+        .rest_api_id(&id)
+        .stage_name("prod")
+        .deployment_id(deployment.id().unwrap())
+        .send()
+        .await
+        .unwrap();
     id
 }
 
 /// A configuration for moto and a plain-TCP receiver, with fast timers.
-pub fn test_config(moto_url: &str, group: &str, receiver: &str, state_path: &std::path::Path) -> Config {
+pub fn test_config(
+    moto_url: &str,
+    group: &str,
+    receiver: &str,
+    state_path: &std::path::Path,
+) -> Config {
     let mut c = Config::default();
     c.aws.region = "us-east-1".into();
     c.aws.endpoint_url = moto_url.into();
@@ -172,8 +236,14 @@ pub fn test_config(moto_url: &str, group: &str, receiver: &str, state_path: &std
 /// Decodes a received Beats event into (session id, event kind, the whole event message).
 pub fn decode(payload: &[u8]) -> (String, String, serde_json::Value) {
     let beat: serde_json::Value = serde_json::from_slice(payload).expect("beats event is JSON");
-    let msg: serde_json::Value = serde_json::from_str(beat["message"].as_str().expect("message string")).expect("message is JSON");
-    (msg["session"]["id"].as_str().unwrap().to_string(), msg["event"].as_str().unwrap().to_string(), msg)
+    let msg: serde_json::Value =
+        serde_json::from_str(beat["message"].as_str().expect("message string"))
+            .expect("message is JSON");
+    (
+        msg["session"]["id"].as_str().unwrap().to_string(),
+        msg["event"].as_str().unwrap().to_string(),
+        msg,
+    )
 }
 
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -195,13 +265,20 @@ impl RunningAgent {
                 let _ = stopped.await;
             }))
         });
-        RunningAgent { telemetry, stop: Some(stop), thread: Some(thread) }
+        RunningAgent {
+            telemetry,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
     }
 
     /// Asks for a graceful shutdown and waits for the run to end.
     pub async fn shutdown(mut self) -> apigw_agent::pipeline::RunEnd {
         let _ = self.stop.take().unwrap().send(());
         let thread = self.thread.take().unwrap();
-        tokio::task::spawn_blocking(move || thread.join().expect("agent thread panicked")).await.unwrap().expect("agent run failed")
+        tokio::task::spawn_blocking(move || thread.join().expect("agent thread panicked"))
+            .await
+            .unwrap()
+            .expect("agent run failed")
     }
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs the whole suite:
+#   - a Python venv with moto's server (the local AWS emulator) in .venv/
+#   - the Debian packages the tests start (installed only when missing)
+# then formatting and lint checks, every test, the benchmarks' build, and the demo.
+# Tests only ever talk to 127.0.0.1; no AWS account or network access is used.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "Python venv with moto[server]"
+VENV="${APIGW_TEST_VENV:-.venv}"
+if ! "$VENV/bin/moto_server" --help >/dev/null 2>&1; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+fi
+"$VENV/bin/python" -c 'import moto; print("moto", moto.__version__)'
+
+step "Debian packages"
+# command -> package. openssl: certificates and TLS peers in tests.
+declare -A PACKAGES=([openssl]=openssl)
+missing=()
+for cmd in "${!PACKAGES[@]}"; do command -v "$cmd" >/dev/null || missing+=("${PACKAGES[$cmd]}"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+echo "all present: ${!PACKAGES[*]}"
+
+# Static credentials and no instance metadata: the SDK must never reach for 169.254.169.254.
+export MOTO_SERVER="$PWD/$VENV/bin/moto_server"
+export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --all-targets --locked
+
+step "demo"
+cargo run --quiet --locked -- demo --records 20000
