@@ -19,4 +19,5 @@ pub use batcher::Batcher;
 pub use link::{link, Inbox, LinkGauge, Outbox};
 pub use messages::{Acked, Batch, Checkpoint, EventChunk, LogChunk, LogRecord};
 pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};
+pub use sender::LumberjackClient;
 pub use transformer::Transformer;
