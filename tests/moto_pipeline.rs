@@ -221,3 +221,81 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
     assert_eq!(ids.len(), 6000, "every event exactly once");
     assert_eq!(t.metrics.records_read_total(GROUP), 3000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_answers_503_naming_the_receiver_while_it_is_unreachable() {
+    let moto = Moto::start();
+    let ts = now_ms() - 60_000;
+    put_lines(
+        &moto.logs().await,
+        GROUP,
+        "s",
+        &[(ts, access_line("r-1", "api1", 200, ts))],
+    )
+    .await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&moto.url, GROUP, &closed, &dir.path().join("state.json"));
+    config.pipeline.shutdown_timeout = apigw_agent::config::Dur::secs(1);
+    config.status.port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let agent = RunningAgent::start(config.clone());
+    let state = agent
+        .telemetry
+        .board
+        .wait_for_state("sender", WAIT, |s| s == ActorState::Failing)
+        .await;
+    assert_eq!(state, Some(ActorState::Failing));
+
+    let (head, body) = http_get(config.status.port, "/status");
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    let status: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["name"], "apigw-agent");
+    assert_eq!(status["status"], "unhealthy");
+    assert_eq!(status["statusChecks"]["sender"]["status"], "fail");
+    let error = status["statusChecks"]["sender"]["lastError"]
+        .as_str()
+        .unwrap();
+    assert!(
+        error.starts_with(&format!("connecting to {closed}: ")),
+        "{error}"
+    );
+    assert_eq!(
+        status["statusChecks"][format!("poller:{GROUP}")]["status"],
+        "ok"
+    );
+    // The record was never acknowledged: the checkpoint may cover the empty windows before it, never the record.
+    assert_eq!(agent.shutdown().await, RunEnd::ShutdownTimedOut);
+    let saved = CheckpointStore::new(dir.path().join("state.json"))
+        .load()
+        .unwrap();
+    if let Some(p) = saved.get(GROUP) {
+        assert!(
+            p.next_start_ms <= ts,
+            "checkpoint {} passed the unacknowledged record at {ts}",
+            p.next_start_ms
+        );
+    }
+}
+
+/// A minimal HTTP/1.1 GET on loopback; returns (status line and headers, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
+}

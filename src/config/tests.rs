@@ -204,8 +204,12 @@ fn invalid_yaml_names_the_file() {
 
 #[test]
 fn the_readme_lists_every_env_variable() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for (env, path, _) in env_names() {
-        assert!(readme.contains(&format!("| {path} | {env} |")), "README's configuration table lacks {path} / {env}");
+        assert!(
+            readme.contains(&format!("| {path} | {env} |")),
+            "README's configuration table lacks {path} / {env}"
+        );
     }
 }
