@@ -12,9 +12,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 
 fn records(n: u64) -> Vec<LogRecord> {
     let mut source = SyntheticSource::new("/bench", n, n as usize, 1_764_806_400_000, 1);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     match rt.block_on(source.next()).unwrap() {
         Step::Chunk(c) => c.records,
         other => panic!("{other:?}"),
@@ -40,12 +38,7 @@ fn transform(c: &mut Criterion) {
             let mut out = Vec::with_capacity(2000);
             for r in &input {
                 let call = access_log::parse(&r.message, r.timestamp_ms).unwrap();
-                build_insights_v4(
-                    &call,
-                    &catalog.lookup(call.api_id.as_deref()),
-                    &ctx,
-                    &mut out,
-                );
+                build_insights_v4(&call, &catalog.lookup(call.api_id.as_deref()), &ctx, &mut out);
             }
             out
         })
@@ -65,11 +58,7 @@ fn batch(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes as u64));
     for level in [0u32, 3] {
         g.bench_function(format!("window of 2048 events, level {level}"), |b| {
-            b.iter_batched(
-                || events.clone(),
-                |ev| encode_window(&ev, level),
-                BatchSize::SmallInput,
-            )
+            b.iter_batched(|| events.clone(), |ev| encode_window(&ev, level), BatchSize::SmallInput)
         });
     }
     g.finish();

@@ -15,10 +15,9 @@ pub async fn run(
 ) -> anyhow::Result<RunEnd> {
     if config.status.port != 0 {
         let addr = format!("{}:{}", config.status.host, config.status.port);
-        let (server, local) =
-            StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
-                .await
-                .map_err(|e| anyhow::anyhow!("status.port: cannot listen on {addr}: {e}"))?;
+        let (server, local) = StatusServer::bind(&addr, telemetry.metrics.clone(), telemetry.board.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("status.port: cannot listen on {addr}: {e}"))?;
         server.start();
         tracing::info!(addr = %local, "status server listening (/metrics, /status)");
     }
@@ -45,10 +44,7 @@ pub async fn run(
                 })
                 .collect()
         },
-        CatalogSetup::Aws {
-            client: apigw,
-            interval: config.aws.api_poll_interval.get(),
-        },
+        CatalogSetup::Aws { client: apigw, interval: config.aws.api_poll_interval.get() },
         &telemetry,
         shutdown,
     )
@@ -70,10 +66,7 @@ pub async fn shutdown_signal() {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
         return std::future::pending().await;
     };
     tokio::select! {

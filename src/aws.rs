@@ -10,12 +10,7 @@ pub async fn sdk_config(c: &AwsConfig) -> aws_config::SdkConfig {
     let timeout = c.client_timeout.get();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(c.region.clone()))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(timeout)
-                .operation_attempt_timeout(timeout)
-                .build(),
-        );
+        .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).operation_attempt_timeout(timeout).build());
     if !c.endpoint_url.is_empty() {
         loader = loader.endpoint_url(&c.endpoint_url);
     }

@@ -11,17 +11,11 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("cannot read state file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("state file {path} is corrupt ({reason}); move it away to start over from aws.poll.start_position")]
     Corrupt { path: String, reason: String },
     #[error("cannot write state file {path}: {source}")]
-    Write {
-        path: String,
-        source: std::io::Error,
-    },
+    Write { path: String, source: std::io::Error },
 }
 
 /// One log group's position.
@@ -61,44 +55,31 @@ impl CheckpointStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
             Err(source) => return Err(StateError::Read { path, source }),
         };
-        let state: StateFile = serde_json::from_str(&text).map_err(|e| StateError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let state: StateFile = serde_json::from_str(&text)
+            .map_err(|e| StateError::Corrupt { path: path.clone(), reason: e.to_string() })?;
         if state.version != 1 {
-            return Err(StateError::Corrupt {
-                path,
-                reason: format!("unknown version {}", state.version),
-            });
+            return Err(StateError::Corrupt { path, reason: format!("unknown version {}", state.version) });
         }
         Ok(state.log_groups)
     }
 
     /// Replaces the state file with `positions`, atomically.
     pub fn save(&self, positions: &BTreeMap<String, GroupPosition>) -> Result<(), StateError> {
-        let err = |source| StateError::Write {
-            path: self.path.display().to_string(),
-            source,
-        };
+        let err = |source| StateError::Write { path: self.path.display().to_string(), source };
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&dir).map_err(err)?;
-        let body = serde_json::to_vec_pretty(&StateFile {
-            version: 1,
-            log_groups: positions.clone(),
-        })
-        .expect("state serializes");
+        let body = serde_json::to_vec_pretty(&StateFile { version: 1, log_groups: positions.clone() })
+            .expect("state serializes");
         let tmp = self.path.with_extension("json.tmp");
         let mut file = std::fs::File::create(&tmp).map_err(err)?;
         file.write_all(&body).map_err(err)?;
         file.sync_all().map_err(err)?;
         drop(file);
         std::fs::rename(&tmp, &self.path).map_err(err)?;
-        std::fs::File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(err)?;
+        std::fs::File::open(&dir).and_then(|d| d.sync_all()).map_err(err)?;
         Ok(())
     }
 }
@@ -113,10 +94,7 @@ mod tests {
         let store = CheckpointStore::new(dir.path().join("sub/state.json"));
         assert!(store.load().unwrap().is_empty());
         let mut p = BTreeMap::new();
-        p.insert(
-            "/aws/apigw/a".to_string(),
-            GroupPosition { next_start_ms: 42 },
-        );
+        p.insert("/aws/apigw/a".to_string(), GroupPosition { next_start_ms: 42 });
         store.save(&p).unwrap();
         assert_eq!(store.load().unwrap(), p);
         assert!(!dir.path().join("sub/state.json.tmp").exists());
@@ -128,9 +106,6 @@ mod tests {
         let path = dir.path().join("state.json");
         std::fs::write(&path, "{\"version\":1,\"log_gro").unwrap();
         let err = CheckpointStore::new(&path).load().unwrap_err().to_string();
-        assert!(
-            err.starts_with(&format!("state file {} is corrupt (", path.display())),
-            "{err}"
-        );
+        assert!(err.starts_with(&format!("state file {} is corrupt (", path.display())), "{err}");
     }
 }

@@ -60,19 +60,11 @@ pub fn demo_config(receiver: &str, state_path: &str) -> Config {
 }
 
 fn demo_catalog() -> ApiCatalog {
-    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| {
-        RestApiInfo {
-            id: id.to_string(),
-            name: name.to_string(),
-            stages: [(
-                stage.to_string(),
-                StageInfo {
-                    name: stage.to_string(),
-                    deployment_id: Some("demo1".into()),
-                },
-            )]
-            .into(),
-        }
+    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| RestApiInfo {
+        id: id.to_string(),
+        name: name.to_string(),
+        stages:
+            [(stage.to_string(), StageInfo { name: stage.to_string(), deployment_id: Some("demo1".into()) })].into(),
     }))
 }
 
@@ -127,17 +119,12 @@ pub fn tally(generated: u64, events: &[ReceivedEvent]) -> DemoReport {
     for e in events {
         let parsed = serde_json::from_slice::<serde_json::Value>(&e.payload)
             .ok()
-            .and_then(|beat| {
-                beat["message"]
-                    .as_str()
-                    .and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok())
-            });
+            .and_then(|beat| beat["message"].as_str().and_then(|m| serde_json::from_str::<serde_json::Value>(m).ok()));
         let Some(event) = parsed else {
             unexpected += 1;
             continue;
         };
-        let (Some(tx), Some(kind)) = (event["session"]["id"].as_str(), event["event"].as_str())
-        else {
+        let (Some(tx), Some(kind)) = (event["session"]["id"].as_str(), event["event"].as_str()) else {
             unexpected += 1;
             continue;
         };
@@ -159,11 +146,5 @@ pub fn tally(generated: u64, events: &[ReceivedEvent]) -> DemoReport {
         }
     }
     unexpected += seen.len() as u64;
-    DemoReport {
-        generated,
-        delivered,
-        duplicates,
-        lost: generated - delivered,
-        unexpected,
-    }
+    DemoReport { generated, delivered, duplicates, lost: generated - delivered, unexpected }
 }

@@ -8,11 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "apigw-agent",
-    about = "Traceability agent for Amazon API Gateway",
-    disable_version_flag = true
-)]
+#[command(name = "apigw-agent", about = "Traceability agent for Amazon API Gateway", disable_version_flag = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -50,14 +46,8 @@ fn main() -> ExitCode {
         }
         Command::CheckConfig { config } => match config::load(&config) {
             Ok(c) => {
-                println!(
-                    "# configuration {} is valid; effective values (secrets masked):",
-                    config.display()
-                );
-                print!(
-                    "{}",
-                    serde_yaml_ng::to_string(&c).expect("config serializes")
-                );
+                println!("# configuration {} is valid; effective values (secrets masked):", config.display());
+                print!("{}", serde_yaml_ng::to_string(&c).expect("config serializes"));
                 ExitCode::SUCCESS
             }
             Err(e) => config_failure(&e),
@@ -87,8 +77,7 @@ fn main() -> ExitCode {
             c.log.level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into());
             init_logging(&c);
             let opts = apigw_agent::demo::DemoOptions { records, seed };
-            match actix::System::new().block_on(async move { apigw_agent::demo::run(&opts).await })
-            {
+            match actix::System::new().block_on(async move { apigw_agent::demo::run(&opts).await }) {
                 Ok(report) => {
                     println!("{report}");
                     if report.lost == 0 && report.unexpected == 0 {
@@ -113,17 +102,12 @@ fn config_failure(e: &ConfigError) -> ExitCode {
 
 fn init_logging(c: &Config) {
     // Other crates log at warn at most: the AWS SDK's debug output includes signing material.
-    let filter = tracing_subscriber::EnvFilter::try_new(format!(
-        "warn,apigw_agent={}",
-        c.log.level.to_ascii_lowercase()
-    ))
-    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,apigw_agent=info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(format!("warn,apigw_agent={}", c.log.level.to_ascii_lowercase()))
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,apigw_agent=info"));
     // Colours only on a terminal: container log collectors get plain text.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match c.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Line => builder.init(),

@@ -25,14 +25,11 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The client config, or `None` when `traceability.enable_ssl` is false.
-pub fn client_config(
-    t: &TraceabilityConfig,
-) -> Result<Option<Arc<rustls::ClientConfig>>, TlsError> {
+pub fn client_config(t: &TraceabilityConfig) -> Result<Option<Arc<rustls::ClientConfig>>, TlsError> {
     if !t.enable_ssl {
         return Ok(None);
     }
-    let builder = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider()).with_safe_default_protocol_versions()?;
     let config = match t.ssl.verification_mode {
         VerificationMode::None => {
             tracing::warn!("traceability.ssl.verification_mode is none: the receiver's certificate is NOT checked; anyone on the path can read and change the events");
@@ -41,9 +38,9 @@ pub fn client_config(
                 .with_custom_certificate_verifier(Arc::new(NoVerification(provider())))
                 .with_no_client_auth()
         }
-        VerificationMode::Full => builder
-            .with_root_certificates(roots(&t.ssl.certificate_authorities)?)
-            .with_no_client_auth(),
+        VerificationMode::Full => {
+            builder.with_root_certificates(roots(&t.ssl.certificate_authorities)?).with_no_client_auth()
+        }
     };
     Ok(Some(Arc::new(config)))
 }
@@ -61,18 +58,12 @@ fn roots(ca_files: &[String]) -> Result<RootCertStore, TlsError> {
     for path in ca_files {
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
             .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| TlsError::CaFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| TlsError::CaFile { path: path.clone(), reason: e.to_string() })?;
         if certs.is_empty() {
             return Err(TlsError::CaEmpty { path: path.clone() });
         }
         for cert in certs {
-            store.add(cert).map_err(|e| TlsError::CaFile {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
+            store.add(cert).map_err(|e| TlsError::CaFile { path: path.clone(), reason: e.to_string() })?;
         }
     }
     Ok(store)
@@ -100,12 +91,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
     fn verify_tls13_signature(
         &self,
@@ -113,12 +99,7 @@ impl ServerCertVerifier for NoVerification {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()

@@ -4,7 +4,6 @@
 mod support;
 
 use apigw_agent::lumberjack::{Receiver, Reply};
-use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
@@ -30,40 +29,24 @@ fn agent(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 
 #[test]
 fn version_prints_the_crate_version() {
-    assert_eq!(
-        agent(&["version"], &[]),
-        (
-            0,
-            format!("apigw-agent {}\n", env!("CARGO_PKG_VERSION")),
-            String::new()
-        )
-    );
+    assert_eq!(agent(&["version"], &[]), (0, format!("apigw-agent {}\n", env!("CARGO_PKG_VERSION")), String::new()));
 }
 
 #[test]
 fn check_config_accepts_the_shipped_file_and_masks_secrets() {
     let (code, out, err) = agent(
         &["check-config", "--config", SHIPPED],
-        &[
-            ("AWS_AUTH_ACCESSKEY", ACCESS_KEY),
-            ("AWS_AUTH_SECRETKEY", SECRET_KEY),
-        ],
+        &[("AWS_AUTH_ACCESSKEY", ACCESS_KEY), ("AWS_AUTH_SECRETKEY", SECRET_KEY)],
     );
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("access_key: '********'") && out.contains("secret_key: '********'"),
-        "{out}"
-    );
+    assert!(out.contains("access_key: '********'") && out.contains("secret_key: '********'"), "{out}");
     assert!(!out.contains(ACCESS_KEY) && !out.contains(SECRET_KEY) && !err.contains(SECRET_KEY));
     assert!(out.contains("bulk_max_size: 2048"), "{out}");
 }
 
 #[test]
 fn check_config_exits_2_naming_the_key_and_value() {
-    let (code, out, err) = agent(
-        &["check-config", "--config", SHIPPED],
-        &[("TRACEABILITY_COMPRESSIONLEVEL", "12")],
-    );
+    let (code, out, err) = agent(&["check-config", "--config", SHIPPED], &[("TRACEABILITY_COMPRESSIONLEVEL", "12")]);
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
@@ -71,32 +54,14 @@ fn check_config_exits_2_naming_the_key_and_value() {
     );
     let (code, _, err) = agent(&["check-config", "--config", "/nonexistent.yaml"], &[]);
     assert_eq!(code, 2);
-    assert!(
-        err.starts_with("apigw-agent: cannot read configuration file /nonexistent.yaml: "),
-        "{err}"
-    );
+    assert!(err.starts_with("apigw-agent: cannot read configuration file /nonexistent.yaml: "), "{err}");
 }
 
 #[test]
 fn demo_delivers_every_record_and_says_so() {
     let (code, out, err) = agent(&["demo", "--records", "3000"], &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(
-        out.lines().last(),
-        Some("demo: generated=3000 delivered=3000 duplicates=0 lost=0")
-    );
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    body
+    assert_eq!(out.lines().last(), Some("demo: generated=3000 delivered=3000 duplicates=0 lost=0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,24 +70,12 @@ async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_lo
     let logs = moto.logs().await;
     let group = "/aws/apigateway/cli";
     let base = now_ms() - 300_000;
-    let lines: Vec<(i64, String)> = (0..200)
-        .map(|i| {
-            (
-                base + i,
-                access_line(&format!("cli-{i}"), "api9", 200, base + i),
-            )
-        })
-        .collect();
+    let lines: Vec<(i64, String)> =
+        (0..200).map(|i| (base + i, access_line(&format!("cli-{i}"), "api9", 200, base + i))).collect();
     put_lines(&logs, group, "s", &lines).await;
-    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll))
-        .await
-        .unwrap();
+    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let status_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let status_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let state = dir.path().join("state.json");
     let port = status_port.to_string();
     let host = receiver.host();
@@ -152,36 +105,18 @@ async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_lo
         .unwrap();
     assert_eq!(receiver.wait_for_events(400, WAIT).await, 400);
 
-    let status = http_get(status_port, "/status");
-    assert!(status.starts_with("HTTP/1.1 200 OK"), "{status}");
+    let (head, status) = http_get(status_port, "/status");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     assert!(status.contains("\"status\":\"healthy\""), "{status}");
-    let metrics = http_get(status_port, "/metrics");
-    assert!(
-        metrics.contains("apigw_agent_events_acked_total 400"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains(&format!(
-            "apigw_agent_records_read_total{{log_group=\"{group}\"}} 200"
-        )),
-        "{metrics}"
-    );
+    let (_, metrics) = http_get(status_port, "/metrics");
+    assert!(metrics.contains("apigw_agent_events_acked_total 400"), "{metrics}");
+    assert!(metrics.contains(&format!("apigw_agent_records_read_total{{log_group=\"{group}\"}} 200")), "{metrics}");
 
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let exit = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let exit = tokio::task::spawn_blocking(move || child.wait_with_output()).await.unwrap().unwrap();
     let logs = String::from_utf8_lossy(&exit.stderr);
     assert_eq!(exit.status.code(), Some(0), "{logs}");
     assert!(logs.contains("stopped end=ShutdownClean"), "{logs}");
-    assert!(
-        !logs.contains(SECRET_KEY) && !logs.contains(ACCESS_KEY),
-        "a secret is in the logs:\n{logs}"
-    );
+    assert!(!logs.contains(SECRET_KEY) && !logs.contains(ACCESS_KEY), "a secret is in the logs:\n{logs}");
     assert!(state.exists());
 }

@@ -1,12 +1,11 @@
 //! Interoperability with an independent Lumberjack v2 implementation: ferro-lumberjack's server.
 
 mod support;
+use support::run_synthetic;
 
-use apigw_agent::catalog::ApiCatalog;
 use apigw_agent::demo::{demo_config, tally};
 use apigw_agent::lumberjack::{encode_window, Connection, ReceivedEvent};
-use apigw_agent::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
-use apigw_agent::source::SyntheticSource;
+use apigw_agent::pipeline::RunEnd;
 use bytes::Bytes;
 use ferro_lumberjack::server::Server;
 use std::sync::{Arc, Mutex};
@@ -39,44 +38,18 @@ async fn ferro_server() -> (String, Arc<Mutex<Vec<ReceivedEvent>>>) {
 #[tokio::test]
 async fn our_windows_plain_and_compressed_are_read_and_acknowledged_by_ferro() {
     let (addr, got) = ferro_server().await;
-    let mut conn = Connection::connect(&addr, None, Duration::from_secs(5))
-        .await
-        .unwrap();
+    let mut conn = Connection::connect(&addr, None, Duration::from_secs(5)).await.unwrap();
     let mut sent = Vec::new();
-    for (w, (level, n)) in [(0u32, 3usize), (3, 100), (9, 1), (1, 2048)]
-        .into_iter()
-        .enumerate()
-    {
+    for (w, (level, n)) in [(0u32, 3usize), (3, 100), (9, 1), (1, 2048)].into_iter().enumerate() {
         let events: Vec<Bytes> = (0..n)
-            .map(|i| {
-                Bytes::from(format!(
-                    "{{\"window\":{w},\"i\":{i},\"pad\":\"{}\"}}",
-                    "x".repeat(i % 50)
-                ))
-            })
+            .map(|i| Bytes::from(format!("{{\"window\":{w},\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(i % 50))))
             .collect();
-        let acked = conn
-            .send_window(
-                &encode_window(&events, level),
-                n as u32,
-                Duration::from_secs(5),
-            )
-            .await
-            .unwrap();
+        let acked = conn.send_window(&encode_window(&events, level), n as u32, Duration::from_secs(5)).await.unwrap();
         assert_eq!(acked.partial_acks, 0);
-        sent.extend(
-            events
-                .into_iter()
-                .enumerate()
-                .map(|(i, p)| (w as u64, i as u32 + 1, p)),
-        );
+        sent.extend(events.into_iter().enumerate().map(|(i, p)| (w as u64, i as u32 + 1, p)));
     }
-    let got: Vec<(u64, u32, Bytes)> = got
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| (e.window, e.seq, e.payload.clone()))
-        .collect();
+    let got: Vec<(u64, u32, Bytes)> =
+        got.lock().unwrap().iter().map(|e| (e.window, e.seq, e.payload.clone())).collect();
     assert_eq!(got, sent);
 }
 
@@ -88,36 +61,11 @@ fn the_whole_pipeline_delivers_to_ferro() {
     let mut config = demo_config(&addr, &dir.path().join("state.json").display().to_string());
     config.traceability.bulk_max_size = 256;
     config.traceability.compression_level = 6;
-    let telemetry = Telemetry::default();
-    let end = actix::System::new()
-        .block_on(pipeline::run(
-            &config,
-            |_| {
-                vec![SyntheticSource::new(
-                    "/demo",
-                    3000,
-                    700,
-                    1_764_806_400_000,
-                    7,
-                )]
-            },
-            CatalogSetup::Static(ApiCatalog::default()),
-            &telemetry,
-            std::future::pending(),
-        ))
-        .unwrap();
+    let end = run_synthetic(&config, 3000, 700, 7);
     assert_eq!(end, RunEnd::Drained);
     let events = got.lock().unwrap().clone();
     let report = tally(3000, &events);
-    assert_eq!(
-        (
-            report.delivered,
-            report.duplicates,
-            report.lost,
-            report.unexpected
-        ),
-        (3000, 0, 0, 0)
-    );
+    assert_eq!((report.delivered, report.duplicates, report.lost, report.unexpected), (3000, 0, 0, 0));
     assert_eq!(events.len(), 6000);
     // Windows are at most bulk_max_size and numbered from 1 each time.
     let mut per_window = std::collections::BTreeMap::<u64, Vec<u32>>::new();

@@ -21,28 +21,13 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
     let api_id = create_rest_api(&apigw, "petstore").await;
     let base = now_ms() - 600_000;
     let mut lines: Vec<(i64, String)> = (0..2500)
-        .map(|i| {
-            (
-                base + i,
-                access_line(
-                    &format!("req-{i:05}"),
-                    &api_id,
-                    [200, 404, 502][i as usize % 3],
-                    base + i,
-                ),
-            )
-        })
+        .map(|i| (base + i, access_line(&format!("req-{i:05}"), &api_id, [200, 404, 502][i as usize % 3], base + i)))
         .collect();
     lines.push((base + 2500, "this is not JSON".into()));
-    lines.push((
-        base + 2501,
-        r#"{"status":"200","httpMethod":"GET","path":"/x"}"#.into(),
-    ));
+    lines.push((base + 2501, r#"{"status":"200","httpMethod":"GET","path":"/x"}"#.into()));
     put_lines(&logs, GROUP, "stream-1", &lines).await;
 
-    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll))
-        .await
-        .unwrap();
+    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let mut config = test_config(&moto.url, GROUP, &receiver.host(), &state);
@@ -65,20 +50,13 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
             assert_eq!(msg["data"]["proxy"]["id"], format!("remoteApiId_{api_id}"));
             assert_eq!(msg["data"]["proxy"]["name"], "petstore");
             assert_eq!(msg["data"]["statusDetail"], ["200", "404", "502"][n % 3]);
-            assert_eq!(
-                msg["data"]["status"],
-                ["Success", "Failure", "Exception"][n % 3]
-            );
+            assert_eq!(msg["data"]["status"], ["Success", "Failure", "Exception"][n % 3]);
         }
         per_tx.entry(tx).or_default().push(kind);
     }
     assert_eq!(per_tx.len(), 2500);
     for (tx, kinds) in &per_tx {
-        assert_eq!(
-            kinds,
-            &["api.transaction.summary", "api.transaction.event"],
-            "{tx}"
-        );
+        assert_eq!(kinds, &["api.transaction.summary", "api.transaction.event"], "{tx}");
     }
     assert_eq!(telemetry.metrics.rejected_total("not_json"), 1);
     assert_eq!(telemetry.metrics.rejected_total("missing_request_id"), 1);
@@ -87,40 +65,19 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
 
     // The checkpoint is past every record, and a restart reads only what is new.
     let saved = CheckpointStore::new(&state).load().unwrap()[GROUP].next_start_ms;
-    assert!(
-        saved > base + 2501,
-        "checkpoint {saved} is not past the last record {}",
-        base + 2501
-    );
+    assert!(saved > base + 2501, "checkpoint {saved} is not past the last record {}", base + 2501);
     // Written after the checkpoint (earlier timestamps are late events, another test's subject).
     let newer = saved + 1;
-    let more: Vec<(i64, String)> = (0..10)
-        .map(|i| {
-            (
-                newer + i,
-                access_line(&format!("new-{i}"), &api_id, 200, newer + i),
-            )
-        })
-        .collect();
+    let more: Vec<(i64, String)> =
+        (0..10).map(|i| (newer + i, access_line(&format!("new-{i}"), &api_id, 200, newer + i))).collect();
     put_lines(&logs, GROUP, "stream-1", &more).await;
     let agent = RunningAgent::start(config);
     assert_eq!(receiver.wait_for_events(5020, WAIT).await, 5020);
     assert_eq!(agent.shutdown().await, RunEnd::ShutdownClean);
-    let after: Vec<String> = receiver.events()[5000..]
-        .iter()
-        .map(|e| decode(&e.payload).0)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    assert_eq!(
-        after,
-        (0..10).map(|i| format!("new-{i}")).collect::<Vec<_>>()
-    );
-    assert_eq!(
-        receiver.events().len(),
-        5020,
-        "records before the checkpoint were sent again"
-    );
+    let after: Vec<String> =
+        receiver.events()[5000..].iter().map(|e| decode(&e.payload).0).collect::<BTreeSet<_>>().into_iter().collect();
+    assert_eq!(after, (0..10).map(|i| format!("new-{i}")).collect::<Vec<_>>());
+    assert_eq!(receiver.events().len(), 5020, "records before the checkpoint were sent again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,14 +85,8 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
     let moto = Moto::start();
     let logs = moto.logs().await;
     let base = now_ms() - 600_000;
-    let lines: Vec<(i64, String)> = (0..3000)
-        .map(|i| {
-            (
-                base + i,
-                access_line(&format!("bp-{i:05}"), "api1", 200, base + i),
-            )
-        })
-        .collect();
+    let lines: Vec<(i64, String)> =
+        (0..3000).map(|i| (base + i, access_line(&format!("bp-{i:05}"), "api1", 200, base + i))).collect();
     put_lines(&logs, GROUP, "s", &lines).await;
 
     let stalled = Arc::new(AtomicBool::new(true));
@@ -143,23 +94,12 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
     let receiver = Receiver::start(
         "127.0.0.1:0",
         None,
-        Arc::new(move |_| {
-            if gate.load(Ordering::SeqCst) {
-                Reply::Silent
-            } else {
-                Reply::AckAll
-            }
-        }),
+        Arc::new(move |_| if gate.load(Ordering::SeqCst) { Reply::Silent } else { Reply::AckAll }),
     )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = test_config(
-        &moto.url,
-        GROUP,
-        &receiver.host(),
-        &dir.path().join("state.json"),
-    );
+    let mut config = test_config(&moto.url, GROUP, &receiver.host(), &dir.path().join("state.json"));
     let (capacity, page, bulk) = (2usize, 100usize, 100usize);
     config.pipeline.mailbox_capacity = capacity;
     config.aws.poll.page_size = page;
@@ -169,41 +109,18 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
     let agent = RunningAgent::start(config);
     let t = agent.telemetry.clone();
     let poller = format!("poller:{GROUP}");
-    let state = t
-        .board
-        .wait_for_state(&poller, WAIT, |s| s == ActorState::Blocked)
-        .await;
-    assert_eq!(
-        state,
-        Some(ActorState::Blocked),
-        "the poller never blocked on its full link"
-    );
+    let state = t.board.wait_for_state(&poller, WAIT, |s| s == ActorState::Blocked).await;
+    assert_eq!(state, Some(ActorState::Blocked), "the poller never blocked on its full link");
 
     // Held while stalled, at most: 1 page in the poller, `capacity` per link, one page being
     // transformed, the batcher's pending page, and the sender's window.
     let pages_bound = 1 + capacity + 1 + capacity + 1 + (capacity * bulk).div_ceil(2 * page) + 1;
     let read = t.metrics.records_read_total(GROUP) as usize;
-    assert!(
-        read <= pages_bound * page,
-        "read {read} records with the receiver stalled; bound {}",
-        pages_bound * page
-    );
-    assert!(
-        read < 3000,
-        "the poller read everything despite backpressure"
-    );
-    for name in [
-        "poller->transformer",
-        "transformer->batcher",
-        "batcher->sender",
-        "sender->checkpointer",
-    ] {
+    assert!(read <= pages_bound * page, "read {read} records with the receiver stalled; bound {}", pages_bound * page);
+    assert!(read < 3000, "the poller read everything despite backpressure");
+    for name in ["poller->transformer", "transformer->batcher", "batcher->sender", "sender->checkpointer"] {
         let g = t.link(name).unwrap();
-        assert!(
-            g.high_water() <= capacity,
-            "{name} held {} > {capacity}",
-            g.high_water()
-        );
+        assert!(g.high_water() <= capacity, "{name} held {} > {capacity}", g.high_water());
     }
     assert_eq!(receiver.events().len(), 0);
 
@@ -226,32 +143,14 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
 async fn status_answers_503_naming_the_receiver_while_it_is_unreachable() {
     let moto = Moto::start();
     let ts = now_ms() - 60_000;
-    put_lines(
-        &moto.logs().await,
-        GROUP,
-        "s",
-        &[(ts, access_line("r-1", "api1", 200, ts))],
-    )
-    .await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    put_lines(&moto.logs().await, GROUP, "s", &[(ts, access_line("r-1", "api1", 200, ts))]).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&moto.url, GROUP, &closed, &dir.path().join("state.json"));
     config.pipeline.shutdown_timeout = apigw_agent::config::Dur::secs(1);
-    config.status.port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    config.status.port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let agent = RunningAgent::start(config.clone());
-    let state = agent
-        .telemetry
-        .board
-        .wait_for_state("sender", WAIT, |s| s == ActorState::Failing)
-        .await;
+    let state = agent.telemetry.board.wait_for_state("sender", WAIT, |s| s == ActorState::Failing).await;
     assert_eq!(state, Some(ActorState::Failing));
 
     let (head, body) = http_get(config.status.port, "/status");
@@ -260,42 +159,13 @@ async fn status_answers_503_naming_the_receiver_while_it_is_unreachable() {
     assert_eq!(status["name"], "apigw-agent");
     assert_eq!(status["status"], "unhealthy");
     assert_eq!(status["statusChecks"]["sender"]["status"], "fail");
-    let error = status["statusChecks"]["sender"]["lastError"]
-        .as_str()
-        .unwrap();
-    assert!(
-        error.starts_with(&format!("connecting to {closed}: ")),
-        "{error}"
-    );
-    assert_eq!(
-        status["statusChecks"][format!("poller:{GROUP}")]["status"],
-        "ok"
-    );
+    let error = status["statusChecks"]["sender"]["lastError"].as_str().unwrap();
+    assert!(error.starts_with(&format!("connecting to {closed}: ")), "{error}");
+    assert_eq!(status["statusChecks"][format!("poller:{GROUP}")]["status"], "ok");
     // The record was never acknowledged: the checkpoint may cover the empty windows before it, never the record.
     assert_eq!(agent.shutdown().await, RunEnd::ShutdownTimedOut);
-    let saved = CheckpointStore::new(dir.path().join("state.json"))
-        .load()
-        .unwrap();
+    let saved = CheckpointStore::new(dir.path().join("state.json")).load().unwrap();
     if let Some(p) = saved.get(GROUP) {
-        assert!(
-            p.next_start_ms <= ts,
-            "checkpoint {} passed the unacknowledged record at {ts}",
-            p.next_start_ms
-        );
+        assert!(p.next_start_ms <= ts, "checkpoint {} passed the unacknowledged record at {ts}", p.next_start_ms);
     }
-}
-
-/// A minimal HTTP/1.1 GET on loopback; returns (status line and headers, body).
-fn http_get(port: u16, path: &str) -> (String, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut text = String::new();
-    s.read_to_string(&mut text).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    (head.to_string(), body.to_string())
 }

@@ -2,13 +2,12 @@
 //! pipeline run over TLS. Certificates are generated here, at test time.
 
 mod support;
+use support::run_synthetic;
 
-use apigw_agent::catalog::ApiCatalog;
 use apigw_agent::config::{List, TraceabilityConfig, VerificationMode};
 use apigw_agent::demo::{demo_config, tally};
 use apigw_agent::lumberjack::{encode_window, ConnectError, Connection, Receiver, Reply};
-use apigw_agent::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
-use apigw_agent::source::SyntheticSource;
+use apigw_agent::pipeline::RunEnd;
 use apigw_agent::tls;
 use bytes::Bytes;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -28,10 +27,7 @@ impl Pki {
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
         let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["localhost".to_string()])
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
+        let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -44,10 +40,7 @@ impl Pki {
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
             )
             .unwrap();
-        Pki {
-            dir,
-            server: Arc::new(server),
-        }
+        Pki { dir, server: Arc::new(server) }
     }
 
     fn ca_path(&self) -> String {
@@ -65,13 +58,7 @@ impl Pki {
 const T: Duration = Duration::from_secs(5);
 
 async fn tls_receiver(pki: &Pki) -> apigw_agent::lumberjack::ReceiverHandle {
-    Receiver::start(
-        "127.0.0.1:0",
-        Some(pki.server.clone()),
-        Arc::new(|_| Reply::AckAll),
-    )
-    .await
-    .unwrap()
+    Receiver::start("127.0.0.1:0", Some(pki.server.clone()), Arc::new(|_| Reply::AckAll)).await.unwrap()
 }
 
 #[tokio::test]
@@ -79,27 +66,11 @@ async fn a_window_goes_through_when_the_ca_and_the_name_match() {
     let pki = Pki::new();
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
-    let mut conn = Connection::connect(
-        &host,
-        Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])),
-        T,
-    )
-    .await
-    .unwrap();
-    let events = vec![
-        Bytes::from_static(b"{\"a\":1}"),
-        Bytes::from_static(b"{\"a\":2}"),
-    ];
-    conn.send_window(&encode_window(&events, 3), 2, T)
-        .await
-        .unwrap();
-    assert_eq!(
-        rx.events()
-            .iter()
-            .map(|e| e.payload.clone())
-            .collect::<Vec<_>>(),
-        events
-    );
+    let mut conn =
+        Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap();
+    let events = vec![Bytes::from_static(b"{\"a\":1}"), Bytes::from_static(b"{\"a\":2}")];
+    conn.send_window(&encode_window(&events, 3), 2, T).await.unwrap();
+    assert_eq!(rx.events().iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), events);
 }
 
 #[tokio::test]
@@ -107,13 +78,8 @@ async fn a_certificate_for_another_name_is_refused_in_full_mode() {
     let pki = Pki::new();
     let rx = tls_receiver(&pki).await;
     let host = format!("127.0.0.1:{}", rx.addr().port());
-    let err = Connection::connect(
-        &host,
-        Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])),
-        T,
-    )
-    .await
-    .unwrap_err();
+    let err =
+        Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap_err();
     assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -129,23 +95,12 @@ async fn an_unknown_ca_is_refused_and_none_mode_accepts_it() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let other = Pki::new();
-    let err = Connection::connect(
-        &host,
-        Some(other.client(VerificationMode::Full, &[&other.ca_path()])),
-        T,
-    )
-    .await
-    .unwrap_err();
-    assert!(
-        err.to_string().contains("invalid peer certificate"),
-        "{err}"
-    );
-    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::None, &[])), T)
+    let err = Connection::connect(&host, Some(other.client(VerificationMode::Full, &[&other.ca_path()])), T)
         .await
-        .unwrap();
-    conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T)
-        .await
-        .unwrap();
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid peer certificate"), "{err}");
+    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::None, &[])), T).await.unwrap();
+    conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T).await.unwrap();
     assert_eq!(rx.events().len(), 1);
 }
 
@@ -155,9 +110,7 @@ fn an_unreadable_ca_file_names_the_key_and_the_file() {
     t.ssl.certificate_authorities = List::of(&["/nonexistent/ca.pem"]);
     let err = tls::client_config(&t).unwrap_err().to_string();
     assert!(
-        err.starts_with(
-            "traceability.ssl.certificate_authorities: cannot read CA file /nonexistent/ca.pem: "
-        ),
+        err.starts_with("traceability.ssl.certificate_authorities: cannot read CA file /nonexistent/ca.pem: "),
         "{err}"
     );
 }
@@ -173,27 +126,8 @@ fn the_pipeline_delivers_over_tls() {
     );
     config.traceability.enable_ssl = true;
     config.traceability.ssl.certificate_authorities = List::of(&[&pki.ca_path()]);
-    let end = actix::System::new()
-        .block_on(pipeline::run(
-            &config,
-            |_| {
-                vec![SyntheticSource::new(
-                    "/demo",
-                    500,
-                    100,
-                    1_764_806_400_000,
-                    3,
-                )]
-            },
-            CatalogSetup::Static(ApiCatalog::default()),
-            &Telemetry::default(),
-            std::future::pending(),
-        ))
-        .unwrap();
+    let end = run_synthetic(&config, 500, 100, 3);
     assert_eq!(end, RunEnd::Drained);
     let report = tally(500, &rx.events());
-    assert_eq!(
-        (report.delivered, report.lost, report.duplicates),
-        (500, 0, 0)
-    );
+    assert_eq!((report.delivered, report.lost, report.duplicates), (500, 0, 0));
 }

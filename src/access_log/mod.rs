@@ -74,8 +74,9 @@ impl Rejected {
     }
 }
 
-const CLF_TIME: &[FormatItem<'static>] =
-    format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]");
+const CLF_TIME: &[FormatItem<'static>] = format_description!(
+    "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+);
 
 /// One value of the access log: text (borrowed from the line when it holds no escapes), or
 /// absent. Numbers and booleans are kept as their text, as `$context` variables are strings.
@@ -134,10 +135,7 @@ impl Field<'_> {
         // Latencies can come as "12.0" from some integrations; keep whole milliseconds.
         match v.parse::<f64>() {
             Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f as u64)),
-            _ => Err(Rejected::BadNumber {
-                field,
-                value: v.to_string(),
-            }),
+            _ => Err(Rejected::BadNumber { field, value: v.to_string() }),
         }
     }
 }
@@ -203,12 +201,10 @@ pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
     let line = line.trim();
     if !line.starts_with('{') {
         // serde would take an array positionally: refuse anything but an object first.
-        return Err(Rejected::NotJson(
-            match serde_json::from_str::<de::IgnoredAny>(line) {
-                Err(e) => e.to_string(),
-                Ok(_) => "a JSON value that is not an object".into(),
-            },
-        ));
+        return Err(Rejected::NotJson(match serde_json::from_str::<de::IgnoredAny>(line) {
+            Err(e) => e.to_string(),
+            Ok(_) => "a JSON value that is not an object".into(),
+        }));
     }
     let raw: RawLine = serde_json::from_str(line).map_err(|e| Rejected::NotJson(e.to_string()))?;
     let request_id = raw.request_id.owned().ok_or(Rejected::MissingRequestId)?;
@@ -218,31 +214,18 @@ pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
         .ok()
         .filter(|s| (100..=599).contains(s))
         .ok_or_else(|| Rejected::BadStatus(status_text.to_string()))?;
-    let timestamp_ms = match (
-        raw.request_time_epoch.number("requestTimeEpoch")?,
-        raw.request_time.text(),
-    ) {
+    let timestamp_ms = match (raw.request_time_epoch.number("requestTimeEpoch")?, raw.request_time.text()) {
         (Some(ms), _) => ms as i64,
         (None, Some(t)) => {
-            OffsetDateTime::parse(t, CLF_TIME)
-                .map_err(|_| Rejected::BadTime(t.to_string()))?
-                .unix_timestamp()
-                * 1000
+            OffsetDateTime::parse(t, CLF_TIME).map_err(|_| Rejected::BadTime(t.to_string()))?.unix_timestamp() * 1000
         }
         (None, None) => ingested_ms,
     };
     Ok(ApiCall {
         extended_request_id: raw.extended_request_id.owned(),
         timestamp_ms,
-        http_method: raw
-            .http_method
-            .owned()
-            .ok_or(Rejected::MissingField("httpMethod"))?,
-        path: raw
-            .path
-            .owned()
-            .or_else(|| raw.resource_path.owned())
-            .ok_or(Rejected::MissingField("path"))?,
+        http_method: raw.http_method.owned().ok_or(Rejected::MissingField("httpMethod"))?,
+        path: raw.path.owned().or_else(|| raw.resource_path.owned()).ok_or(Rejected::MissingField("path"))?,
         resource_path: raw.resource_path.owned(),
         protocol: raw.protocol.owned(),
         status,

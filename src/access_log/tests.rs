@@ -4,13 +4,9 @@ use super::*;
 
 /// The shipped format with every `$context.*` placeholder replaced by a value API Gateway would log.
 fn shipped_format_filled(overrides: &[(&str, &str)]) -> String {
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config/access-log-format.json"
-    ))
-    .unwrap();
-    let mut values: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(&template).unwrap();
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/access-log-format.json")).unwrap();
+    let mut values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&template).unwrap();
     let sample = |var: &str| -> &str {
         match var {
             "$context.requestId" => "c0ffee00-1111-4222-8333-444455556666",
@@ -47,20 +43,10 @@ fn shipped_format_filled(overrides: &[(&str, &str)]) -> String {
 
 #[test]
 fn shipped_format_has_both_request_ids() {
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/config/access-log-format.json"
-    ))
-    .unwrap();
-    assert!(
-        template.contains("\"$context.requestId\"")
-            && template.contains("\"$context.extendedRequestId\"")
-    );
-    assert_eq!(
-        template.trim().lines().count(),
-        1,
-        "API Gateway wants the format on one line"
-    );
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/access-log-format.json")).unwrap();
+    assert!(template.contains("\"$context.requestId\"") && template.contains("\"$context.extendedRequestId\""));
+    assert_eq!(template.trim().lines().count(), 1, "API Gateway wants the format on one line");
 }
 
 #[test]
@@ -99,19 +85,8 @@ fn a_line_in_the_shipped_format_parses_completely() {
 fn dashes_are_absent_and_numbers_may_be_unquoted() {
     let line = r#"{"requestId":"r1","httpMethod":"GET","path":"/x","status":404,"responseLength":"-","responseLatency":12,"caller":"-"}"#;
     let call = parse(line, 77).unwrap();
-    assert_eq!(
-        (
-            call.status,
-            call.response_length,
-            call.response_latency_ms,
-            call.caller
-        ),
-        (404, None, Some(12), None)
-    );
-    assert_eq!(
-        call.timestamp_ms, 77,
-        "no time in the line: the CloudWatch timestamp is used"
-    );
+    assert_eq!((call.status, call.response_length, call.response_latency_ms, call.caller), (404, None, Some(12), None));
+    assert_eq!(call.timestamp_ms, 77, "no time in the line: the CloudWatch timestamp is used");
 }
 
 #[test]
@@ -123,45 +98,21 @@ fn request_time_is_used_without_the_epoch() {
 #[test]
 fn malformed_lines_are_rejected_with_a_reason() {
     let cases: Vec<(String, Rejected)> = vec![
-        (
-            "not json".into(),
-            Rejected::NotJson("expected ident at line 1 column 2".into()),
-        ),
-        (
-            "[1,2]".into(),
-            Rejected::NotJson("a JSON value that is not an object".into()),
-        ),
-        (
-            shipped_format_filled(&[("requestId", "-")]),
-            Rejected::MissingRequestId,
-        ),
-        (
-            shipped_format_filled(&[("status", "OK")]),
-            Rejected::BadStatus("OK".into()),
-        ),
-        (
-            shipped_format_filled(&[("status", "999")]),
-            Rejected::BadStatus("999".into()),
-        ),
+        ("not json".into(), Rejected::NotJson("expected ident at line 1 column 2".into())),
+        ("[1,2]".into(), Rejected::NotJson("a JSON value that is not an object".into())),
+        (shipped_format_filled(&[("requestId", "-")]), Rejected::MissingRequestId),
+        (shipped_format_filled(&[("status", "OK")]), Rejected::BadStatus("OK".into())),
+        (shipped_format_filled(&[("status", "999")]), Rejected::BadStatus("999".into())),
         (
             shipped_format_filled(&[("responseLatency", "fast")]),
-            Rejected::BadNumber {
-                field: "responseLatency",
-                value: "fast".into(),
-            },
+            Rejected::BadNumber { field: "responseLatency", value: "fast".into() },
         ),
         (
             shipped_format_filled(&[("requestTimeEpoch", "-"), ("requestTime", "yesterday")]),
             Rejected::BadTime("yesterday".into()),
         ),
-        (
-            shipped_format_filled(&[("httpMethod", "-")]),
-            Rejected::MissingField("httpMethod"),
-        ),
-        (
-            "x".repeat(MAX_LINE_BYTES + 1),
-            Rejected::Oversized(MAX_LINE_BYTES + 1),
-        ),
+        (shipped_format_filled(&[("httpMethod", "-")]), Rejected::MissingField("httpMethod")),
+        ("x".repeat(MAX_LINE_BYTES + 1), Rejected::Oversized(MAX_LINE_BYTES + 1)),
     ];
     for (line, expected) in cases {
         assert_eq!(parse(&line, 0), Err(expected));

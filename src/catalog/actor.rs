@@ -24,27 +24,23 @@ impl CatalogActor {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        CatalogActor {
-            client,
-            interval,
-            publish,
-            metrics,
-            status,
-        }
+        CatalogActor { client, interval, publish, metrics, status }
     }
 
     fn refresh(&mut self, ctx: &mut Context<Self>) {
         let (client, metrics) = (self.client.clone(), self.metrics.clone());
         // `wait`: refreshes never overlap, however slow AWS is.
-        ctx.wait(async move { fetch_rest_apis(&client, &metrics).await }.into_actor(self).map(|result, act, _| match result {
-            Ok(catalog) => {
-                act.status.set(ActorState::Running);
-                act.status.add("refreshes", 1);
-                act.publish.send_replace(Arc::new(catalog));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "API catalog refresh failed; keeping the previous catalog");
-                act.status.fail(e);
+        ctx.wait(async move { fetch_rest_apis(&client, &metrics).await }.into_actor(self).map(|result, act, _| {
+            match result {
+                Ok(catalog) => {
+                    act.status.set(ActorState::Running);
+                    act.status.add("refreshes", 1);
+                    act.publish.send_replace(Arc::new(catalog));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "API catalog refresh failed; keeping the previous catalog");
+                    act.status.fail(e);
+                }
             }
         }));
     }

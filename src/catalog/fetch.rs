@@ -30,12 +30,7 @@ pub async fn fetch_rest_apis(
     let mut apis = Vec::new();
     let mut position: Option<String> = None;
     loop {
-        let page = client
-            .get_rest_apis()
-            .limit(500)
-            .set_position(position.clone())
-            .send()
-            .await;
+        let page = client.get_rest_apis().limit(500).set_position(position.clone()).send().await;
         metrics.aws_request("GetRestApis", if page.is_ok() { "ok" } else { "error" });
         let page = page.map_err(|e| aws_error("GetRestApis", e))?;
         for api in page.items() {
@@ -51,22 +46,14 @@ pub async fn fetch_rest_apis(
                     .iter()
                     .filter_map(|s| {
                         let name = s.stage_name()?.to_string();
-                        Some((
-                            name.clone(),
-                            StageInfo {
-                                name,
-                                deployment_id: s.deployment_id().map(str::to_string),
-                            },
-                        ))
+                        Some((name.clone(), StageInfo { name, deployment_id: s.deployment_id().map(str::to_string) }))
                     })
                     .collect(),
             });
         }
         // Stop when there is no next position, or when it does not move (a broken paginator).
         match page.position() {
-            Some(p) if !p.is_empty() && position.as_deref() != Some(p) => {
-                position = Some(p.to_string())
-            }
+            Some(p) if !p.is_empty() && position.as_deref() != Some(p) => position = Some(p.to_string()),
             _ => break,
         }
     }

@@ -41,9 +41,7 @@ pub struct ApiRef {
 
 impl ApiCatalog {
     pub fn new(apis: impl IntoIterator<Item = RestApiInfo>) -> ApiCatalog {
-        ApiCatalog {
-            apis: apis.into_iter().map(|a| (a.id.clone(), a)).collect(),
-        }
+        ApiCatalog { apis: apis.into_iter().map(|a| (a.id.clone(), a)).collect() }
     }
 
     pub fn len(&self) -> usize {
@@ -60,11 +58,6 @@ impl ApiCatalog {
 
     /// The reference for an API id from an access log (unknown ids give an unnamed reference).
     pub fn lookup(&self, api_id: Option<&str>) -> ApiRef {
-        ApiRef {
-            name: api_id
-                .and_then(|id| self.apis.get(id))
-                .map(|a| a.name.clone()),
-            revision: 1,
-        }
+        ApiRef { name: api_id.and_then(|id| self.apis.get(id)).map(|a| a.name.clone()), revision: 1 }
     }
 }

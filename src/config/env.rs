@@ -13,21 +13,12 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("aws.log_group", "AWS_LOGGROUP"),
     ("aws.api_poll_interval", "AWS_APIPOLLINTERVAL"),
     ("traceability.host", "TRACEABILITY_HOST"),
-    (
-        "traceability.compression_level",
-        "TRACEABILITY_COMPRESSIONLEVEL",
-    ),
+    ("traceability.compression_level", "TRACEABILITY_COMPRESSIONLEVEL"),
     ("traceability.bulk_max_size", "TRACEABILITY_BULKMAXSIZE"),
     ("traceability.client_timeout", "TRACEABILITY_CLIENTTIMEOUT"),
     ("traceability.enable_ssl", "TRACEABILITY_ENABLE_SSL"),
-    (
-        "traceability.ssl.certificate_authorities",
-        "TRACEABILITY_SSL_CERTIFICATEAUTHORITIES",
-    ),
-    (
-        "traceability.ssl.verification_mode",
-        "TRACEABILITY_SSL_VERIFICATIONMODE",
-    ),
+    ("traceability.ssl.certificate_authorities", "TRACEABILITY_SSL_CERTIFICATEAUTHORITIES"),
+    ("traceability.ssl.verification_mode", "TRACEABILITY_SSL_VERIFICATIONMODE"),
     ("central.organization_id", "CENTRAL_ORGANIZATIONID"),
     ("central.environment_id", "CENTRAL_ENVIRONMENTID"),
     ("status.port", "STATUS_PORT"),
@@ -66,11 +57,7 @@ fn walk(value: &Value, prefix: String, out: &mut Vec<(String, String, LeafKind)>
         Value::Mapping(map) => {
             for (k, v) in map {
                 let key = k.as_str().expect("string keys");
-                let path = if prefix.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{prefix}.{key}")
-                };
+                let path = if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
                 walk(v, path, out);
             }
         }

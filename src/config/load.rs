@@ -11,10 +11,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("configuration file {origin} is not valid YAML: {message}")]
     Syntax { origin: String, message: String },
     #[error("invalid configuration:\n{}", list(.0))]
@@ -39,38 +36,24 @@ impl fmt::Display for KeyError {
 }
 
 fn list(errors: &[KeyError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("  - {e}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    errors.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n")
 }
 
 /// Loads `path` with overrides from the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
-    load_from_str(&text, &path.display().to_string(), |name| {
-        std::env::var(name).ok()
-    })
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+    load_from_str(&text, &path.display().to_string(), |name| std::env::var(name).ok())
 }
 
 /// Loads YAML text with overrides looked up by `env` (injected so tests need not touch the
 /// process environment).
-pub fn load_from_str(
-    text: &str,
-    origin: &str,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Config, ConfigError> {
+pub fn load_from_str(text: &str, origin: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
     let mut root: Value = if text.trim().is_empty() {
         Value::Mapping(Mapping::new())
     } else {
-        serde_yaml_ng::from_str(text).map_err(|e| ConfigError::Syntax {
-            origin: origin.into(),
-            message: e.to_string(),
-        })?
+        serde_yaml_ng::from_str(text)
+            .map_err(|e| ConfigError::Syntax { origin: origin.into(), message: e.to_string() })?
     };
     if root.is_null() {
         root = Value::Mapping(Mapping::new());
@@ -78,38 +61,22 @@ pub fn load_from_str(
     let mut from_env = Vec::new();
     for (name, path, kind) in env_names() {
         if let Some(raw) = env(&name) {
-            set_path(&mut root, &path, typed(&raw, kind)).map_err(|message| {
-                ConfigError::Invalid(vec![KeyError {
-                    key: path.clone(),
-                    env: None,
-                    message,
-                }])
-            })?;
+            set_path(&mut root, &path, typed(&raw, kind))
+                .map_err(|message| ConfigError::Invalid(vec![KeyError { key: path.clone(), env: None, message }]))?;
             from_env.push((path, name));
         }
     }
     let env_of = |key: &str| {
-        from_env
-            .iter()
-            .find(|(p, _)| key == p || key.starts_with(&format!("{p}.")))
-            .map(|(_, n)| n.clone())
+        from_env.iter().find(|(p, _)| key == p || key.starts_with(&format!("{p}."))).map(|(_, n)| n.clone())
     };
     let config: Config = serde_path_to_error::deserialize(root).map_err(|e| {
         let key = e.path().to_string();
         let message = e.into_inner().to_string();
-        ConfigError::Invalid(vec![KeyError {
-            env: env_of(&key),
-            key,
-            message,
-        }])
+        ConfigError::Invalid(vec![KeyError { env: env_of(&key), key, message }])
     })?;
     let errors: Vec<KeyError> = super::validate::validate(&config)
         .into_iter()
-        .map(|(key, message)| KeyError {
-            env: env_of(&key),
-            key,
-            message,
-        })
+        .map(|(key, message)| KeyError { env: env_of(&key), key, message })
         .collect();
     if errors.is_empty() {
         Ok(config)
@@ -142,9 +109,7 @@ fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
             map.insert(key, value);
             return Ok(());
         }
-        node = map
-            .entry(key)
-            .or_insert_with(|| Value::Mapping(Mapping::new()));
+        node = map.entry(key).or_insert_with(|| Value::Mapping(Mapping::new()));
         if node.is_null() {
             *node = Value::Mapping(Mapping::new());
         }

@@ -189,10 +189,7 @@ pub struct BackoffConfig {
 
 impl Default for BackoffConfig {
     fn default() -> Self {
-        BackoffConfig {
-            init: Dur::secs(1),
-            max: Dur::secs(60),
-        }
+        BackoffConfig { init: Dur::secs(1), max: Dur::secs(60) }
     }
 }
 
@@ -243,10 +240,7 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig {
-            mailbox_capacity: 4,
-            shutdown_timeout: Dur::secs(30),
-        }
+        PipelineConfig { mailbox_capacity: 4, shutdown_timeout: Dur::secs(30) }
     }
 }
 
@@ -262,10 +256,7 @@ pub struct StateConfig {
 
 impl Default for StateConfig {
     fn default() -> Self {
-        StateConfig {
-            path: "data/state.json".into(),
-            flush_interval: Dur::secs(1),
-        }
+        StateConfig { path: "data/state.json".into(), flush_interval: Dur::secs(1) }
     }
 }
 
@@ -281,10 +272,7 @@ pub struct StatusConfig {
 
 impl Default for StatusConfig {
     fn default() -> Self {
-        StatusConfig {
-            host: "0.0.0.0".into(),
-            port: 8989,
-        }
+        StatusConfig { host: "0.0.0.0".into(), port: 8989 }
     }
 }
 
@@ -300,10 +288,7 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            level: "info".into(),
-            format: LogFormat::Line,
-        }
+        LogConfig { level: "info".into(), format: LogFormat::Line }
     }
 }
 

@@ -13,23 +13,17 @@ central:
 ";
 
 fn with_env(yaml: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     load_from_str(yaml, "test.yaml", |name| env.get(name).cloned())
 }
 
 fn error_text(yaml: &str, vars: &[(&str, &str)]) -> String {
-    with_env(yaml, vars)
-        .expect_err("configuration should be refused")
-        .to_string()
+    with_env(yaml, vars).expect_err("configuration should be refused").to_string()
 }
 
 #[test]
 fn shipped_agent_yaml_is_valid() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")).unwrap();
     let c = with_env(&text, &[]).unwrap();
     assert_eq!(c.aws.log_group.0, vec!["/aws/apigateway/access-logs"]);
     assert_eq!(c.traceability.bulk_max_size, 2048);
@@ -38,28 +32,18 @@ fn shipped_agent_yaml_is_valid() {
 
 #[test]
 fn the_shipped_file_documents_every_key_with_its_env_name() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")).unwrap();
     for (env, path, _) in env_names() {
-        assert!(
-            text.contains(&env),
-            "config/agent.yaml does not mention {env} (for {path})"
-        );
+        assert!(text.contains(&env), "config/agent.yaml does not mention {env} (for {path})");
     }
 }
 
 #[test]
 fn env_names_follow_axway_names_then_the_path_rule() {
-    assert_eq!(
-        env_name_for("traceability.compression_level"),
-        "TRACEABILITY_COMPRESSIONLEVEL"
-    );
+    assert_eq!(env_name_for("traceability.compression_level"), "TRACEABILITY_COMPRESSIONLEVEL");
     assert_eq!(env_name_for("aws.log_group"), "AWS_LOGGROUP");
     assert_eq!(env_name_for("traceability.format"), "TRACEABILITY_FORMAT");
-    assert_eq!(
-        env_name_for("pipeline.mailbox_capacity"),
-        "PIPELINE_MAILBOX_CAPACITY"
-    );
+    assert_eq!(env_name_for("pipeline.mailbox_capacity"), "PIPELINE_MAILBOX_CAPACITY");
     let all = env_names();
     let mut names: Vec<_> = all.iter().map(|(e, _, _)| e.clone()).collect();
     names.sort();
@@ -107,23 +91,14 @@ fn bad_values_name_the_key_the_env_variable_and_the_value() {
         "{err}"
     );
     let err = error_text(MINIMAL, &[("TRACEABILITY_BULKMAXSIZE", "lots")]);
-    assert!(
-        err.contains("traceability.bulk_max_size (set by TRACEABILITY_BULKMAXSIZE)"),
-        "{err}"
-    );
+    assert!(err.contains("traceability.bulk_max_size (set by TRACEABILITY_BULKMAXSIZE)"), "{err}");
     assert!(err.contains("lots"), "{err}");
     let err = error_text(MINIMAL, &[("AWS_CLIENTTIMEOUT", "soon")]);
-    assert!(
-        err.contains("aws.client_timeout (set by AWS_CLIENTTIMEOUT): 'soon' is not a duration"),
-        "{err}"
-    );
+    assert!(err.contains("aws.client_timeout (set by AWS_CLIENTTIMEOUT): 'soon' is not a duration"), "{err}");
     let err = error_text(MINIMAL, &[("TRACEABILITY_HOST", "logstash.local")]);
     assert!(err.contains("'logstash.local' has no port"), "{err}");
     let err = error_text(MINIMAL, &[("TRACEABILITY_BULKMAXSIZE", "20000")]);
-    assert!(
-        err.contains("20000 is out of range; expected 1 to 10000"),
-        "{err}"
-    );
+    assert!(err.contains("20000 is out of range; expected 1 to 10000"), "{err}");
 }
 
 #[test]
@@ -136,46 +111,22 @@ fn every_problem_is_reported_at_once() {
         "central.organization_id",
         "central.environment_id",
     ] {
-        assert!(
-            err.contains(&format!("  - {key}")),
-            "{key} missing from:\n{err}"
-        );
+        assert!(err.contains(&format!("  - {key}")), "{key} missing from:\n{err}");
     }
 }
 
 #[test]
 fn secrets_are_masked_in_debug_output_and_serialization_and_errors() {
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
-    let c = with_env(
-        MINIMAL,
-        &[
-            ("AWS_AUTH_ACCESSKEY", "AKIAEXAMPLE12345"),
-            ("AWS_AUTH_SECRETKEY", secret),
-        ],
-    )
-    .unwrap();
+    let c = with_env(MINIMAL, &[("AWS_AUTH_ACCESSKEY", "AKIAEXAMPLE12345"), ("AWS_AUTH_SECRETKEY", secret)]).unwrap();
     let shown = format!("{c:?}\n{}", serde_yaml_ng::to_string(&c).unwrap());
-    assert!(
-        !shown.contains(secret) && !shown.contains("AKIAEXAMPLE12345"),
-        "secret leaked:\n{shown}"
-    );
+    assert!(!shown.contains(secret) && !shown.contains("AKIAEXAMPLE12345"), "secret leaked:\n{shown}");
     assert!(shown.contains("********"));
     // A secret of another YAML type is taken as text rather than echoed in a type error.
-    let c = with_env(
-        &MINIMAL.replace(
-            "aws:\n",
-            "aws:\n  auth:\n    access_key: 12345678\n    secret_key: true\n",
-        ),
-        &[],
-    )
-    .unwrap();
-    assert_eq!(
-        (
-            c.aws.auth.access_key.expose(),
-            c.aws.auth.secret_key.expose()
-        ),
-        ("12345678", "true")
-    );
+    let c =
+        with_env(&MINIMAL.replace("aws:\n", "aws:\n  auth:\n    access_key: 12345678\n    secret_key: true\n"), &[])
+            .unwrap();
+    assert_eq!((c.aws.auth.access_key.expose(), c.aws.auth.secret_key.expose()), ("12345678", "true"));
     // Only one of the two keys: the error names the section, not the value.
     let err = error_text(MINIMAL, &[("AWS_AUTH_SECRETKEY", secret)]);
     assert!(err.contains("aws.auth"), "{err}");
@@ -196,20 +147,13 @@ fn durations_parse_and_print_like_go() {
 #[test]
 fn invalid_yaml_names_the_file() {
     let err = error_text("aws: [unclosed", &[]);
-    assert!(
-        err.starts_with("configuration file test.yaml is not valid YAML: "),
-        "{err}"
-    );
+    assert!(err.starts_with("configuration file test.yaml is not valid YAML: "), "{err}");
 }
 
 #[test]
 fn the_readme_lists_every_env_variable() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     for (env, path, _) in env_names() {
-        assert!(
-            readme.contains(&format!("| {path} | {env} |")),
-            "README's configuration table lacks {path} / {env}"
-        );
+        assert!(readme.contains(&format!("| {path} | {env} |")), "README's configuration table lacks {path} / {env}");
     }
 }

@@ -8,31 +8,17 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     let mut err = |key: &str, message: String| errors.push((key.to_string(), message));
 
     if c.aws.region.trim().is_empty() {
-        err(
-            "aws.region",
-            "is required (the AWS Region of the API Gateway, e.g. eu-west-1)".into(),
-        );
+        err("aws.region", "is required (the AWS Region of the API Gateway, e.g. eu-west-1)".into());
     }
     if c.aws.log_group.is_empty() {
-        err(
-            "aws.log_group",
-            "is required: at least one CloudWatch Logs group holding API Gateway access logs"
-                .into(),
-        );
+        err("aws.log_group", "is required: at least one CloudWatch Logs group holding API Gateway access logs".into());
     }
     let url = &c.aws.endpoint_url;
     if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-        err(
-            "aws.endpoint_url",
-            format!("'{url}' is not a URL; expected http://host:port or https://host"),
-        );
+        err("aws.endpoint_url", format!("'{url}' is not a URL; expected http://host:port or https://host"));
     }
     if c.aws.auth.access_key.is_empty() != c.aws.auth.secret_key.is_empty() {
-        err(
-            "aws.auth",
-            "set both access_key and secret_key, or neither (to use the default credential chain)"
-                .into(),
-        );
+        err("aws.auth", "set both access_key and secret_key, or neither (to use the default credential chain)".into());
     }
     for (key, d) in [
         ("aws.client_timeout", c.aws.client_timeout),
@@ -52,19 +38,13 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if c.aws.poll.page_size == 0 || c.aws.poll.page_size > 10_000 {
         err(
             "aws.poll.page_size",
-            format!(
-                "{} is out of range; expected 1 to 10000 (the FilterLogEvents maximum)",
-                c.aws.poll.page_size
-            ),
+            format!("{} is out of range; expected 1 to 10000 (the FilterLogEvents maximum)", c.aws.poll.page_size),
         );
     }
 
     let t = &c.traceability;
     if t.host.is_empty() {
-        err(
-            "traceability.host",
-            "is required: at least one host:port".into(),
-        );
+        err("traceability.host", "is required: at least one host:port".into());
     }
     for host in t.host.iter() {
         if let Err(why) = check_host_port(host) {
@@ -74,43 +54,32 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if t.compression_level > 9 {
         err(
             "traceability.compression_level",
-            format!(
-                "{} is out of range; expected 0 (none) to 9",
-                t.compression_level
-            ),
+            format!("{} is out of range; expected 0 (none) to 9", t.compression_level),
         );
     }
     if t.bulk_max_size == 0 || t.bulk_max_size > 10_000 {
         err(
             "traceability.bulk_max_size",
-            format!(
-                "{} is out of range; expected 1 to 10000 (receivers refuse larger windows)",
-                t.bulk_max_size
-            ),
+            format!("{} is out of range; expected 1 to 10000 (receivers refuse larger windows)", t.bulk_max_size),
         );
     }
     if t.backoff.init > t.backoff.max {
         err(
             "traceability.backoff.init",
-            format!(
-                "{} is longer than traceability.backoff.max ({})",
-                t.backoff.init, t.backoff.max
-            ),
+            format!("{} is longer than traceability.backoff.max ({})", t.backoff.init, t.backoff.max),
         );
     }
     if t.format == EventFormat::InsightsV4 {
         if c.central.organization_id.trim().is_empty() {
             err(
                 "central.organization_id",
-                "is required by traceability.format insights-v4 (the Amplify organization id)"
-                    .into(),
+                "is required by traceability.format insights-v4 (the Amplify organization id)".into(),
             );
         }
         if c.central.environment_id.trim().is_empty() {
             err(
                 "central.environment_id",
-                "is required by traceability.format insights-v4 (the Amplify environment id)"
-                    .into(),
+                "is required by traceability.format insights-v4 (the Amplify environment id)".into(),
             );
         }
     }
@@ -118,21 +87,10 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         err("pipeline.mailbox_capacity", "must be at least 1".into());
     }
     if c.state.path.trim().is_empty() {
-        err(
-            "state.path",
-            "is required: the file where read positions are kept".into(),
-        );
+        err("state.path", "is required: the file where read positions are kept".into());
     }
-    if !["error", "warn", "info", "debug", "trace"]
-        .contains(&c.log.level.to_ascii_lowercase().as_str())
-    {
-        err(
-            "log.level",
-            format!(
-                "'{}' is not a level; expected error, warn, info, debug or trace",
-                c.log.level
-            ),
-        );
+    if !["error", "warn", "info", "debug", "trace"].contains(&c.log.level.to_ascii_lowercase().as_str()) {
+        err("log.level", format!("'{}' is not a level; expected error, warn, info, debug or trace", c.log.level));
     }
     errors
 }

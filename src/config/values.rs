@@ -54,9 +54,7 @@ impl fmt::Display for Dur {
 /// Parses `1h30m`, `500ms`, `45s` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Dur, String> {
     let t = text.trim();
-    let expected = || {
-        format!("'{text}' is not a duration; expected a number with a unit such as 500ms, 30s, 5m or 1h")
-    };
+    let expected = || format!("'{text}' is not a duration; expected a number with a unit such as 500ms, 30s, 5m or 1h");
     if t.is_empty() {
         return Err(expected());
     }
@@ -66,17 +64,13 @@ pub fn parse_duration(text: &str) -> Result<Dur, String> {
     let mut total = Duration::ZERO;
     let mut rest = t;
     while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if digits == 0 {
             return Err(expected());
         }
         let n: u64 = rest[..digits].parse().map_err(|_| expected())?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => Duration::from_millis(n),
             "s" => Duration::from_secs(n),
@@ -222,12 +216,6 @@ impl<'de> Deserialize<'de> for List {
             Some(Raw::One(s)) => s.split(',').map(str::to_string).collect(),
             Some(Raw::Many(v)) => v,
         };
-        Ok(List(
-            items
-                .into_iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        ))
+        Ok(List(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()))
     }
 }

@@ -55,11 +55,7 @@ pub fn build_insights_v4(call: &ApiCall, api: &ApiRef, ctx: &EventContext, out: 
         Some(id) => format!("remoteApiId_{id}"),
         None => "remoteApiId_unknown".to_string(),
     };
-    let api_name = api
-        .name
-        .as_deref()
-        .or(call.api_id.as_deref())
-        .unwrap_or("unknown");
+    let api_name = api.name.as_deref().or(call.api_id.as_deref()).unwrap_or("unknown");
     let host = call.domain_name.as_deref().unwrap_or("");
     let duration = call.response_latency_ms.unwrap_or(0);
     let reporter = Reporter {
@@ -79,21 +75,10 @@ pub fn build_insights_v4(call: &ApiCall, api: &ApiRef, ctx: &EventContext, out: 
             name: api_name,
             stage: call.stage.as_deref().unwrap_or(""),
         },
-        proxy: Proxy {
-            id: &proxy_id,
-            name: api_name,
-            revision: api.revision.max(1),
-        },
-        entry_point: EntryPoint {
-            r#type: "http",
-            method: &call.http_method,
-            path: &call.path,
-            host,
-        },
+        proxy: Proxy { id: &proxy_id, name: api_name, revision: api.revision.max(1) },
+        entry_point: EntryPoint { r#type: "http", method: &call.http_method, path: &call.path, host },
         reporter: &reporter,
-        consumer_details: ConsumerDetails {
-            application: Application { id: "" },
-        },
+        consumer_details: ConsumerDetails { application: Application { id: "" } },
     };
     let source_ip = call.source_ip.as_deref().unwrap_or("");
     let leg = LegData {
@@ -119,18 +104,8 @@ pub fn build_insights_v4(call: &ApiCall, api: &ApiRef, ctx: &EventContext, out: 
         reporter: &reporter,
     };
     let timestamp = rfc3339(call.timestamp_ms);
-    push(
-        out,
-        &envelope(call, ctx, "api.transaction.summary", summary),
-        &timestamp,
-        ctx,
-    );
-    push(
-        out,
-        &envelope(call, ctx, "api.transaction.event", leg),
-        &timestamp,
-        ctx,
-    );
+    push(out, &envelope(call, ctx, "api.transaction.summary", summary), &timestamp, ctx);
+    push(out, &envelope(call, ctx, "api.transaction.event", leg), &timestamp, ctx);
 }
 
 fn envelope<'a, D: Serialize>(
@@ -139,46 +114,27 @@ fn envelope<'a, D: Serialize>(
     kind: &'static str,
     data: D,
 ) -> Envelope<'a, D> {
-    let name = format!(
-        "{}\n{}\n{kind}",
-        call.request_id,
-        call.extended_request_id.as_deref().unwrap_or("")
-    );
+    let name = format!("{}\n{}\n{kind}", call.request_id, call.extended_request_id.as_deref().unwrap_or(""));
     Envelope {
         id: Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes()),
         org: &ctx.organization_id,
         event: kind,
         version: "4",
         timestamp: call.timestamp_ms,
-        distribution: Distribution {
-            environment: &ctx.environment_id,
-        },
-        session: Session {
-            id: &call.request_id,
-        },
+        distribution: Distribution { environment: &ctx.environment_id },
+        session: Session { id: &call.request_id },
         data,
     }
 }
 
 /// Serializes the event, then wraps it into the Beats event: it travels as a *string* in `message`.
-fn push<D: Serialize>(
-    out: &mut Vec<Bytes>,
-    event: &Envelope<'_, D>,
-    timestamp: &str,
-    ctx: &EventContext,
-) {
+fn push<D: Serialize>(out: &mut Vec<Bytes>, event: &Envelope<'_, D>, timestamp: &str, ctx: &EventContext) {
     let message = serde_json::to_string(event).expect("event structs serialize");
     let beat = Beat {
         timestamp,
-        metadata: Metadata {
-            beat: &ctx.agent_name,
-            r#type: "_doc",
-            version: &ctx.agent_version,
-        },
+        metadata: Metadata { beat: &ctx.agent_name, r#type: "_doc", version: &ctx.agent_version },
         message: &message,
-        fields: Fields {
-            target_flow: "api-central-v8",
-        },
+        fields: Fields { target_flow: "api-central-v8" },
     };
     let mut buf = Vec::with_capacity(message.len() + message.len() / 8 + 160);
     serde_json::to_writer(&mut buf, &beat).expect("beats event serializes");

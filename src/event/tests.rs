@@ -40,9 +40,7 @@ fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
     out.iter()
         .map(|b| {
             let beat: Value = serde_json::from_slice(b).unwrap();
-            let msg: Value =
-                serde_json::from_str(beat["message"].as_str().expect("message is a string"))
-                    .unwrap();
+            let msg: Value = serde_json::from_str(beat["message"].as_str().expect("message is a string")).unwrap();
             (beat, msg)
         })
         .collect()
@@ -50,13 +48,7 @@ fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
 
 #[test]
 fn one_call_gives_a_summary_then_a_leg_in_one_session() {
-    let events = built(
-        &call(200, Some("abc123")),
-        &ApiRef {
-            name: Some("petstore".into()),
-            revision: 1,
-        },
-    );
+    let events = built(&call(200, Some("abc123")), &ApiRef { name: Some("petstore".into()), revision: 1 });
     assert_eq!(events.len(), 2);
     let (beat, summary) = &events[0];
     assert_eq!(beat["@timestamp"], "2026-12-04T14:44:25.123Z");
@@ -70,11 +62,7 @@ fn one_call_gives_a_summary_then_a_leg_in_one_session() {
     assert_eq!(summary["timestamp"], 1_796_395_465_123i64);
     let d = &summary["data"];
     assert_eq!(
-        (
-            d["status"].as_str(),
-            d["statusDetail"].as_str(),
-            d["duration"].as_u64()
-        ),
+        (d["status"].as_str(), d["statusDetail"].as_str(), d["duration"].as_u64()),
         (Some("Success"), Some("200"), Some(87))
     );
     assert_eq!(d["proxy"]["id"], "remoteApiId_abc123");

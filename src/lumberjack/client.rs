@@ -17,17 +17,11 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("connecting to {host}: {source}")]
-    Dial {
-        host: String,
-        source: std::io::Error,
-    },
+    Dial { host: String, source: std::io::Error },
     #[error("connecting to {host}: no answer within {after:?}")]
     DialTimeout { host: String, after: Duration },
     #[error("TLS handshake with {host} failed: {source}")]
-    Handshake {
-        host: String,
-        source: std::io::Error,
-    },
+    Handshake { host: String, source: std::io::Error },
     #[error("TLS handshake with {host}: no answer within {after:?}")]
     HandshakeTimeout { host: String, after: Duration },
     #[error("'{host}' is not a valid TLS server name")]
@@ -70,9 +64,9 @@ impl SendFailure {
             SendFailure::Read(_) => "read",
             SendFailure::Timeout(_) => "timeout",
             SendFailure::Closed => "closed",
-            SendFailure::AckAboveWindow { .. }
-            | SendFailure::UnexpectedFrame(_)
-            | SendFailure::Garbage(_) => "protocol",
+            SendFailure::AckAboveWindow { .. } | SendFailure::UnexpectedFrame(_) | SendFailure::Garbage(_) => {
+                "protocol"
+            }
         }
     }
 }
@@ -95,9 +89,7 @@ pub struct Connection {
 
 impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Connection")
-            .field("host", &self.host)
-            .finish_non_exhaustive()
+        f.debug_struct("Connection").field("host", &self.host).finish_non_exhaustive()
     }
 }
 
@@ -110,18 +102,8 @@ impl Connection {
         timeout_after: Duration,
     ) -> Result<Connection, ConnectError> {
         let tcp = match timeout(timeout_after, TcpStream::connect(host)).await {
-            Err(_) => {
-                return Err(ConnectError::DialTimeout {
-                    host: host.into(),
-                    after: timeout_after,
-                })
-            }
-            Ok(Err(source)) => {
-                return Err(ConnectError::Dial {
-                    host: host.into(),
-                    source,
-                })
-            }
+            Err(_) => return Err(ConnectError::DialTimeout { host: host.into(), after: timeout_after }),
+            Ok(Err(source)) => return Err(ConnectError::Dial { host: host.into(), source }),
             Ok(Ok(tcp)) => tcp,
         };
         let _ = tcp.set_nodelay(true);
@@ -134,27 +116,13 @@ impl Connection {
                     .map_err(|_| ConnectError::ServerName { host: host.into() })?;
                 let connector = tokio_rustls::TlsConnector::from(config);
                 match timeout(timeout_after, connector.connect(server_name, tcp)).await {
-                    Err(_) => {
-                        return Err(ConnectError::HandshakeTimeout {
-                            host: host.into(),
-                            after: timeout_after,
-                        })
-                    }
-                    Ok(Err(source)) => {
-                        return Err(ConnectError::Handshake {
-                            host: host.into(),
-                            source,
-                        })
-                    }
+                    Err(_) => return Err(ConnectError::HandshakeTimeout { host: host.into(), after: timeout_after }),
+                    Ok(Err(source)) => return Err(ConnectError::Handshake { host: host.into(), source }),
                     Ok(Ok(stream)) => Box::new(stream),
                 }
             }
         };
-        Ok(Connection {
-            io,
-            host: host.into(),
-            read_buf: BytesMut::with_capacity(64),
-        })
+        Ok(Connection { io, host: host.into(), read_buf: BytesMut::with_capacity(64) })
     }
 
     /// The "name:port" this connection was opened to.
@@ -192,9 +160,7 @@ impl Connection {
             };
             match frame {
                 Frame::Ack(0) => stats.keepalives += 1,
-                Frame::Ack(n) if n > count => {
-                    return Err(fail(acked, SendFailure::AckAboveWindow { ack: n, count }))
-                }
+                Frame::Ack(n) if n > count => return Err(fail(acked, SendFailure::AckAboveWindow { ack: n, count })),
                 Frame::Ack(n) if n == count => return Ok(stats),
                 Frame::Ack(n) => {
                     stats.partial_acks += 1;
@@ -203,9 +169,7 @@ impl Connection {
                 other => {
                     return Err(fail(
                         acked,
-                        SendFailure::UnexpectedFrame(
-                            format!("{other:?}").chars().take(80).collect(),
-                        ),
+                        SendFailure::UnexpectedFrame(format!("{other:?}").chars().take(80).collect()),
                     ))
                 }
             }
@@ -214,18 +178,11 @@ impl Connection {
 
     async fn read_frame(&mut self) -> Result<Frame, SendFailure> {
         loop {
-            if let Some(frame) = FrameDecoder
-                .decode(&mut self.read_buf)
-                .map_err(SendFailure::Garbage)?
-            {
+            if let Some(frame) = FrameDecoder.decode(&mut self.read_buf).map_err(SendFailure::Garbage)? {
                 return Ok(frame);
             }
             // ACK frames are 6 bytes; anything large here is garbage, and the decoder caps sizes.
-            let n = self
-                .io
-                .read_buf(&mut self.read_buf)
-                .await
-                .map_err(SendFailure::Read)?;
+            let n = self.io.read_buf(&mut self.read_buf).await.map_err(SendFailure::Read)?;
             if n == 0 {
                 return Err(SendFailure::Closed);
             }

@@ -51,23 +51,15 @@ pub fn encode_window(events: &[Bytes], compression_level: u32) -> Bytes {
         plain.put_u32(event.len() as u32);
         plain.put_slice(event);
     }
-    let mut out = BytesMut::with_capacity(
-        6 + if compression_level == 0 {
-            json_len
-        } else {
-            json_len / 4 + 64
-        },
-    );
+    let mut out = BytesMut::with_capacity(6 + if compression_level == 0 { json_len } else { json_len / 4 + 64 });
     out.put_u8(VERSION);
     out.put_u8(b'W');
     out.put_u32(events.len() as u32);
     if compression_level == 0 {
         out.extend_from_slice(&plain);
     } else {
-        let mut enc = ZlibEncoder::new(
-            Vec::with_capacity(json_len / 4 + 64),
-            Compression::new(compression_level.min(9)),
-        );
+        let mut enc =
+            ZlibEncoder::new(Vec::with_capacity(json_len / 4 + 64), Compression::new(compression_level.min(9)));
         // Writing to a Vec cannot fail.
         enc.write_all(&plain).expect("zlib into memory");
         let compressed = enc.finish().expect("zlib into memory");
@@ -138,10 +130,7 @@ fn parse_complete(frame: &mut Bytes) -> Result<Frame, FrameError> {
         b'J' => {
             let seq = frame.get_u32();
             let len = frame.get_u32() as usize;
-            Frame::Json {
-                seq,
-                payload: frame.split_to(len),
-            }
+            Frame::Json { seq, payload: frame.split_to(len) }
         }
         b'C' => {
             let len = frame.get_u32() as usize;
@@ -168,8 +157,7 @@ fn inflate_capped(data: &[u8]) -> Result<Vec<u8>, FrameError> {
     use std::io::Read;
     let mut out = Vec::with_capacity(data.len() * 4);
     let mut dec = flate2::read::ZlibDecoder::new(data).take(MAX_FRAME_PAYLOAD as u64 + 1);
-    dec.read_to_end(&mut out)
-        .map_err(|e| FrameError::Zlib(e.to_string()))?;
+    dec.read_to_end(&mut out).map_err(|e| FrameError::Zlib(e.to_string()))?;
     if out.len() > MAX_FRAME_PAYLOAD {
         return Err(FrameError::TooLarge(out.len()));
     }

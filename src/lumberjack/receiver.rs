@@ -82,12 +82,8 @@ impl Receiver {
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 task_shared.connections.fetch_add(1, Ordering::Relaxed);
-                let (shared, script, kept_tx, acceptor) = (
-                    task_shared.clone(),
-                    script.clone(),
-                    kept_tx.clone(),
-                    acceptor.clone(),
-                );
+                let (shared, script, kept_tx, acceptor) =
+                    (task_shared.clone(), script.clone(), kept_tx.clone(), acceptor.clone());
                 tokio::spawn(async move {
                     match acceptor {
                         None => serve(tcp, &shared, &script, &kept_tx).await,
@@ -100,12 +96,7 @@ impl Receiver {
                 });
             }
         });
-        Ok(ReceiverHandle {
-            addr,
-            shared,
-            kept,
-            task,
-        })
+        Ok(ReceiverHandle { addr, shared, kept, task })
     }
 }
 
@@ -208,10 +199,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Reads one whole window (the W frame and all its events); `None` on EOF or a protocol error.
-async fn read_window<S: AsyncRead + Unpin>(
-    io: &mut S,
-    buf: &mut BytesMut,
-) -> Option<Vec<(u32, Bytes)>> {
+async fn read_window<S: AsyncRead + Unpin>(io: &mut S, buf: &mut BytesMut) -> Option<Vec<(u32, Bytes)>> {
     let mut expected: Option<u32> = None;
     let mut events = Vec::new();
     loop {

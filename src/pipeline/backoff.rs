@@ -13,11 +13,7 @@ pub struct Backoff {
 
 impl Backoff {
     pub fn new(init: Duration, max: Duration) -> Backoff {
-        Backoff {
-            init,
-            max: max.max(init),
-            current: init,
-        }
+        Backoff { init, max: max.max(init), current: init }
     }
 
     /// The wait before the next attempt; each call doubles the base up to `max`.
@@ -43,11 +39,7 @@ mod tests {
         let waits: Vec<Duration> = (0..5).map(|_| b.next_wait()).collect();
         for (w, base) in waits.iter().zip([1u64, 2, 4, 4, 4]) {
             let base = Duration::from_secs(base);
-            assert!(
-                *w >= base / 2 && *w <= base,
-                "{w:?} not in [{:?}, {base:?}]",
-                base / 2
-            );
+            assert!(*w >= base / 2 && *w <= base, "{w:?} not in [{:?}, {base:?}]", base / 2);
         }
         b.reset();
         assert!(b.next_wait() <= Duration::from_secs(1));

@@ -5,9 +5,7 @@ use super::link::{Inbox, Outbox};
 use super::{Batch, Checkpoint, EventChunk};
 use crate::lumberjack::encode_window;
 use crate::telemetry::{ActorState, StatusHandle};
-use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture,
-};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -45,11 +43,7 @@ impl Batcher {
     }
 
     /// Starts the batcher on `arbiter`, reading `inbox`.
-    pub fn start_on(
-        self,
-        arbiter: &actix::ArbiterHandle,
-        inbox: Inbox<EventChunk>,
-    ) -> actix::Addr<Self> {
+    pub fn start_on(self, arbiter: &actix::ArbiterHandle, inbox: Inbox<EventChunk>) -> actix::Addr<Self> {
         Batcher::start_in_arbiter(arbiter, move |ctx| {
             ctx.add_stream(inbox);
             self
@@ -73,20 +67,11 @@ impl Batcher {
     /// Frames what is pending as one window (possibly empty but carrying checkpoints).
     pub fn take(&mut self) -> Batch {
         let events = std::mem::replace(&mut self.events, Vec::with_capacity(self.bulk_max_size));
-        let wire = if events.is_empty() {
-            Bytes::new()
-        } else {
-            encode_window(&events, self.compression_level)
-        };
+        let wire = if events.is_empty() { Bytes::new() } else { encode_window(&events, self.compression_level) };
         self.next_id += 1;
         self.last_flush = Instant::now();
         self.status.add("windows", 1);
-        Batch {
-            id: self.next_id,
-            events,
-            wire,
-            checkpoints: std::mem::take(&mut self.checkpoints),
-        }
+        Batch { id: self.next_id, events, wire, checkpoints: std::mem::take(&mut self.checkpoints) }
     }
 
     fn pending(&self) -> bool {
@@ -145,11 +130,7 @@ impl StreamHandler<EventChunk> for Batcher {
 
     /// Input ended (shutdown or the source finished): flush what is pending, then stop.
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        let last = if self.pending() {
-            vec![self.take()]
-        } else {
-            Vec::new()
-        };
+        let last = if self.pending() { vec![self.take()] } else { Vec::new() };
         self.send_all(last, ctx, true);
     }
 }

@@ -29,15 +29,7 @@ impl Checkpointer {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        Checkpointer {
-            store,
-            positions,
-            dirty: false,
-            flush_interval,
-            done: Some(done),
-            metrics,
-            status,
-        }
+        Checkpointer { store, positions, dirty: false, flush_interval, done: Some(done), metrics, status }
     }
 
     pub fn start_with(self, inbox: Inbox<Acked>) -> actix::Addr<Self> {
@@ -89,9 +81,7 @@ impl StreamHandler<Acked> for Checkpointer {
             let entry = self
                 .positions
                 .entry(c.log_group.to_string())
-                .or_insert(GroupPosition {
-                    next_start_ms: c.next_start_ms,
-                });
+                .or_insert(GroupPosition { next_start_ms: c.next_start_ms });
             entry.next_start_ms = entry.next_start_ms.max(c.next_start_ms);
             self.dirty = true;
         }

@@ -39,12 +39,7 @@ pub struct Outbox<T> {
 
 impl<T> Clone for Outbox<T> {
     fn clone(&self) -> Self {
-        Outbox {
-            name: self.name,
-            tx: self.tx.clone(),
-            gauge: self.gauge.clone(),
-            metrics: self.metrics.clone(),
-        }
+        Outbox { name: self.name, tx: self.tx.clone(), gauge: self.gauge.clone(), metrics: self.metrics.clone() }
     }
 }
 
@@ -55,25 +50,13 @@ pub struct Inbox<T> {
 }
 
 /// Creates a link holding at most `capacity` messages.
-pub fn link<T>(
-    name: &'static str,
-    capacity: usize,
-    metrics: &Metrics,
-) -> (Outbox<T>, Inbox<T>, Arc<LinkGauge>) {
+pub fn link<T>(name: &'static str, capacity: usize, metrics: &Metrics) -> (Outbox<T>, Inbox<T>, Arc<LinkGauge>) {
     let (tx, rx) = mpsc::channel(capacity);
     let gauge = Arc::new(LinkGauge::default());
     gauge.capacity.store(capacity, Ordering::SeqCst);
     (
-        Outbox {
-            name,
-            tx,
-            gauge: gauge.clone(),
-            metrics: metrics.clone(),
-        },
-        Inbox {
-            rx: ReceiverStream::new(rx),
-            gauge: gauge.clone(),
-        },
+        Outbox { name, tx, gauge: gauge.clone(), metrics: metrics.clone() },
+        Inbox { rx: ReceiverStream::new(rx), gauge: gauge.clone() },
         gauge,
     )
 }

@@ -28,14 +28,7 @@ impl<S: LogSource> Poller<S> {
         shutdown: watch::Receiver<bool>,
         status: StatusHandle,
     ) -> Self {
-        Poller {
-            source: Some(source),
-            out,
-            interval,
-            retry,
-            shutdown,
-            status,
-        }
+        Poller { source: Some(source), out, interval, retry, shutdown, status }
     }
 }
 

@@ -27,10 +27,7 @@ pub enum CatalogSetup {
     /// A fixed catalog (the demo, tests).
     Static(ApiCatalog),
     /// Discovered through API Gateway and refreshed every `interval`.
-    Aws {
-        client: aws_sdk_apigateway::Client,
-        interval: Duration,
-    },
+    Aws { client: aws_sdk_apigateway::Client, interval: Duration },
 }
 
 /// The named links of a running pipeline.
@@ -47,12 +44,7 @@ pub struct Telemetry {
 impl Telemetry {
     /// The gauge of the link named `name` (e.g. "batcher->sender").
     pub fn link(&self, name: &str) -> Option<Arc<LinkGauge>> {
-        self.links
-            .lock()
-            .expect("links lock")
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, g)| g.clone())
+        self.links.lock().expect("links lock").iter().find(|(n, _)| *n == name).map(|(_, g)| g.clone())
     }
 }
 
@@ -89,11 +81,7 @@ pub async fn run<S: LogSource>(
     let store = CheckpointStore::new(&config.state.path);
     let positions = store.load()?;
     let sources = make_sources(&positions);
-    let (m, board, cap) = (
-        &telemetry.metrics,
-        &telemetry.board,
-        config.pipeline.mailbox_capacity,
-    );
+    let (m, board, cap) = (&telemetry.metrics, &telemetry.board, config.pipeline.mailbox_capacity);
     let t = &config.traceability;
 
     let (to_transformer, transformer_in, g1) = link("poller->transformer", cap, m);
@@ -130,14 +118,8 @@ pub async fn run<S: LogSource>(
     );
     Sender::new(client, to_checkpointer, sender_status).start_with(sender_in);
     let batcher_arbiter = actix::Arbiter::new();
-    Batcher::new(
-        to_sender,
-        t.bulk_max_size,
-        t.compression_level,
-        t.flush_interval.get(),
-        board.register("batcher"),
-    )
-    .start_on(&batcher_arbiter.handle(), batcher_in);
+    Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
+        .start_on(&batcher_arbiter.handle(), batcher_in);
 
     let (catalog_tx, catalog_rx) = watch::channel(Arc::new(ApiCatalog::default()));
     match catalog {
@@ -172,15 +154,8 @@ pub async fn run<S: LogSource>(
     for source in sources {
         let status = board.register(format!("poller:{}", source.log_group()));
         let retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-        Poller::new(
-            source,
-            to_transformer.clone(),
-            config.aws.poll.interval.get(),
-            retry,
-            stop_rx.clone(),
-            status,
-        )
-        .start();
+        Poller::new(source, to_transformer.clone(), config.aws.poll.interval.get(), retry, stop_rx.clone(), status)
+            .start();
     }
     // The pollers now hold the only senders: when they all stop, the pipeline drains and ends.
     drop(to_transformer);

@@ -7,10 +7,7 @@ use super::link::{Inbox, Outbox};
 use super::{Acked, Batch};
 use crate::lumberjack::{encode_window, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
-use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture,
-};
-use bytes::Bytes;
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,17 +35,7 @@ impl LumberjackClient {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        LumberjackClient {
-            hosts,
-            next_host: 0,
-            tls,
-            timeout,
-            compression_level,
-            conn: None,
-            backoff,
-            metrics,
-            status,
-        }
+        LumberjackClient { hosts, next_host: 0, tls, timeout, compression_level, conn: None, backoff, metrics, status }
     }
 
     /// Delivers every event of `batch`, retrying until the receiver acknowledged them all.
@@ -64,8 +51,7 @@ impl LumberjackClient {
             let host = conn.host().to_string();
             match conn.send_window(&wire, count, timeout).await {
                 Ok(acked) => {
-                    self.metrics
-                        .window_acked(count as usize, wire.len(), acked.keepalives);
+                    self.metrics.window_acked(count as usize, wire.len(), acked.keepalives);
                     self.status.add("windows_acked", 1);
                     self.status.set(ActorState::Running);
                     self.backoff.reset();
@@ -73,13 +59,12 @@ impl LumberjackClient {
                 }
                 Err(e) => {
                     self.conn = None;
-                    self.metrics
-                        .window_failed(e.kind.label(), e.acked as usize, wire.len());
+                    self.metrics.window_failed(e.kind.label(), e.acked as usize, wire.len());
                     tracing::warn!(host = %host, error = %e, "window not fully acknowledged; resending the unacknowledged events");
                     self.status.fail(format!("{host}: {e}"));
                     if e.acked > 0 {
                         done += e.acked as usize;
-                        wire = encode_tail(&batch.events[done..], self.compression_level);
+                        wire = encode_window(&batch.events[done..], self.compression_level);
                     }
                     self.failover();
                     tokio::time::sleep(self.backoff.next_wait()).await;
@@ -116,10 +101,6 @@ impl LumberjackClient {
     }
 }
 
-fn encode_tail(events: &[Bytes], level: u32) -> Bytes {
-    encode_window(events, level)
-}
-
 pub struct Sender {
     client: Option<LumberjackClient>,
     out: Outbox<Acked>,
@@ -128,11 +109,7 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(client: LumberjackClient, out: Outbox<Acked>, status: StatusHandle) -> Self {
-        Sender {
-            client: Some(client),
-            out,
-            status,
-        }
+        Sender { client: Some(client), out, status }
     }
 
     pub fn start_with(self, inbox: Inbox<Batch>) -> actix::Addr<Self> {
@@ -161,15 +138,8 @@ impl StreamHandler<Batch> for Sender {
         ctx.wait(
             async move {
                 client.deliver(&batch).await;
-                let sent = batch.checkpoints.is_empty()
-                    || out
-                        .send(
-                            Acked {
-                                checkpoints: batch.checkpoints,
-                            },
-                            &status,
-                        )
-                        .await;
+                let sent =
+                    batch.checkpoints.is_empty() || out.send(Acked { checkpoints: batch.checkpoints }, &status).await;
                 (client, sent)
             }
             .into_actor(self)

@@ -8,9 +8,7 @@ use crate::access_log;
 use crate::catalog::ApiCatalog;
 use crate::event::{build_insights_v4, EventContext};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
-use actix::{
-    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture,
-};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -32,14 +30,7 @@ impl Transformer {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        Transformer {
-            out,
-            catalog,
-            event_context,
-            metrics,
-            status,
-            reasons_logged: HashSet::new(),
-        }
+        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new() }
     }
 
     pub fn start_with(self, inbox: Inbox<LogChunk>) -> actix::Addr<Self> {
@@ -55,12 +46,9 @@ impl Transformer {
         let mut events = Vec::with_capacity(chunk.records.len() * 2);
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
-                Ok(call) => build_insights_v4(
-                    &call,
-                    &catalog.lookup(call.api_id.as_deref()),
-                    &self.event_context,
-                    &mut events,
-                ),
+                Ok(call) => {
+                    build_insights_v4(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
+                }
                 Err(rejected) => {
                     self.metrics.record_rejected(rejected.label());
                     self.status.add("rejected", 1);
@@ -90,20 +78,13 @@ impl StreamHandler<LogChunk> for Transformer {
     fn handle(&mut self, chunk: LogChunk, ctx: &mut Context<Self>) {
         let events = self.transform(&chunk);
         let (out, status) = (self.out.clone(), self.status.clone());
-        let next = EventChunk {
-            events,
-            checkpoint: chunk.checkpoint,
-        };
+        let next = EventChunk { events, checkpoint: chunk.checkpoint };
         // `wait` pauses this actor's stream until the Batcher's link has room: backpressure.
-        ctx.wait(
-            async move { out.send(next, &status).await }
-                .into_actor(self)
-                .map(|sent, _, ctx| {
-                    if !sent {
-                        ctx.stop();
-                    }
-                }),
-        );
+        ctx.wait(async move { out.send(next, &status).await }.into_actor(self).map(|sent, _, ctx| {
+            if !sent {
+                ctx.stop();
+            }
+        }));
     }
 
     fn finished(&mut self, ctx: &mut Context<Self>) {

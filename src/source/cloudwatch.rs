@@ -71,12 +71,7 @@ impl CloudWatchSource {
             Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
             None => DisplayErrorContext(&e).to_string(),
         };
-        SourceError::Aws {
-            api,
-            log_group: self.group.to_string(),
-            message,
-            throttled,
-        }
+        SourceError::Aws { api, log_group: self.group.to_string(), message, throttled }
     }
 
     /// Without a checkpoint: `end` is now; `beginning` is the oldest event the group can hold,
@@ -85,12 +80,7 @@ impl CloudWatchSource {
         if self.start_position == StartPosition::End {
             return Ok(now_ms() - self.latency_ms);
         }
-        let resp = self
-            .client
-            .describe_log_groups()
-            .log_group_name_prefix(self.group.as_ref())
-            .send()
-            .await;
+        let resp = self.client.describe_log_groups().log_group_name_prefix(self.group.as_ref()).send().await;
         let resp = resp.map_err(|e| self.aws_error("DescribeLogGroups", e))?;
         self.metrics.aws_request("DescribeLogGroups", "ok");
         let created = resp
@@ -128,12 +118,7 @@ impl LogSource for CloudWatchSource {
                 return Ok(Step::CaughtUp);
             }
             let end = newest.min(start.saturating_add(self.span_ms - 1));
-            self.window = Some(Window {
-                start,
-                end,
-                token: None,
-                records: 0,
-            });
+            self.window = Some(Window { start, end, token: None, records: 0 });
         }
         let w = self.window.as_ref().expect("window set above");
         let resp = self
@@ -160,10 +145,8 @@ impl LogSource for CloudWatchSource {
         self.metrics.records_read(&self.group, records.len());
         let w = self.window.as_mut().expect("window set above");
         w.records += records.len();
-        let next_token = resp
-            .next_token()
-            .filter(|t| !t.is_empty() && Some(*t) != w.token.as_deref())
-            .map(str::to_string);
+        let next_token =
+            resp.next_token().filter(|t| !t.is_empty() && Some(*t) != w.token.as_deref()).map(str::to_string);
         let checkpoint = match next_token {
             Some(token) => {
                 w.token = Some(token);
@@ -177,23 +160,13 @@ impl LogSource for CloudWatchSource {
                     self.max_window_ms
                 };
                 self.next_start_ms = Some(done.end + 1);
-                Some(Checkpoint {
-                    log_group: self.group.clone(),
-                    next_start_ms: done.end + 1,
-                })
+                Some(Checkpoint { log_group: self.group.clone(), next_start_ms: done.end + 1 })
             }
         };
-        Ok(Step::Chunk(LogChunk {
-            log_group: self.group.clone(),
-            records,
-            checkpoint,
-        }))
+        Ok(Step::Chunk(LogChunk { log_group: self.group.clone(), records, checkpoint }))
     }
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis() as i64
 }

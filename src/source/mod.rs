@@ -25,12 +25,7 @@ pub enum Step {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error("{api} on log group {log_group} failed: {message}")]
-    Aws {
-        api: &'static str,
-        log_group: String,
-        message: String,
-        throttled: bool,
-    },
+    Aws { api: &'static str, log_group: String, message: String, throttled: bool },
 }
 
 /// A reader of one log group.

@@ -8,24 +8,9 @@ use std::sync::Arc;
 
 /// The APIs the synthetic traffic calls: (api id, name, stage, paths).
 pub const DEMO_APIS: &[(&str, &str, &str, &[&str])] = &[
-    (
-        "a1b2c3d4e5",
-        "petstore",
-        "prod",
-        &["/pets", "/pets/{id}", "/orders"],
-    ),
-    (
-        "f6g7h8i9j0",
-        "payments",
-        "v1",
-        &["/charges", "/refunds/{id}"],
-    ),
-    (
-        "k1l2m3n4o5",
-        "inventory",
-        "test",
-        &["/items", "/items/{id}/stock"],
-    ),
+    ("a1b2c3d4e5", "petstore", "prod", &["/pets", "/pets/{id}", "/orders"]),
+    ("f6g7h8i9j0", "payments", "v1", &["/charges", "/refunds/{id}"]),
+    ("k1l2m3n4o5", "inventory", "test", &["/items", "/items/{id}/stock"]),
 ];
 
 /// Generates `total` records, `per_page` per chunk, starting at `start_ms`, one every millisecond.
@@ -39,13 +24,7 @@ pub struct SyntheticSource {
 }
 
 impl SyntheticSource {
-    pub fn new(
-        group: &str,
-        total: u64,
-        per_page: usize,
-        start_ms: i64,
-        seed: u64,
-    ) -> SyntheticSource {
+    pub fn new(group: &str, total: u64, per_page: usize, start_ms: i64, seed: u64) -> SyntheticSource {
         SyntheticSource {
             group: group.into(),
             total,
@@ -69,8 +48,8 @@ impl SyntheticSource {
 
     fn line(&mut self, n: u64, ts: i64) -> String {
         let (api_id, _, stage, paths) = DEMO_APIS[(n % DEMO_APIS.len() as u64) as usize];
-        let path = paths[self.rng.random_range(0..paths.len())]
-            .replace("{id}", &self.rng.random_range(1..999).to_string());
+        let path =
+            paths[self.rng.random_range(0..paths.len())].replace("{id}", &self.rng.random_range(1..999).to_string());
         let status = match self.rng.random_range(0..100) {
             0..=84 => 200,
             85..=89 => 201,
@@ -115,22 +94,11 @@ impl LogSource for SyntheticSource {
         let records = (self.produced..end)
             .map(|n| {
                 let ts = self.start_ms + n as i64;
-                LogRecord {
-                    event_id: n.to_string(),
-                    timestamp_ms: ts,
-                    message: self.line(n, ts),
-                }
+                LogRecord { event_id: n.to_string(), timestamp_ms: ts, message: self.line(n, ts) }
             })
             .collect();
         self.produced = end;
-        let checkpoint = Some(Checkpoint {
-            log_group: self.group.clone(),
-            next_start_ms: self.start_ms + end as i64,
-        });
-        Ok(Step::Chunk(LogChunk {
-            log_group: self.group.clone(),
-            records,
-            checkpoint,
-        }))
+        let checkpoint = Some(Checkpoint { log_group: self.group.clone(), next_start_ms: self.start_ms + end as i64 });
+        Ok(Step::Chunk(LogChunk { log_group: self.group.clone(), records, checkpoint }))
     }
 }

@@ -69,85 +69,26 @@ impl Metrics {
             checkpoint_writes: Counter::default(),
             queue_depth: Family::default(),
         };
-        r.register(
-            "records_read",
-            "Access-log records read from CloudWatch Logs",
-            m.records_read.clone(),
-        );
-        r.register(
-            "records_rejected",
-            "Access-log records skipped, by reason",
-            m.records_rejected.clone(),
-        );
-        r.register(
-            "events_built",
-            "Amplify events built",
-            m.events_built.clone(),
-        );
-        r.register(
-            "events_acked",
-            "Events acknowledged by the receiver",
-            m.events_acked.clone(),
-        );
-        r.register(
-            "batches_acked",
-            "Windows acknowledged by the receiver",
-            m.batches_acked.clone(),
-        );
-        r.register(
-            "bytes_sent",
-            "Bytes of Lumberjack windows written",
-            m.bytes_sent.clone(),
-        );
-        r.register(
-            "send_errors",
-            "Failed window sends and connection attempts, by reason",
-            m.send_errors.clone(),
-        );
-        r.register(
-            "keepalives",
-            "ACK(0) keepalive frames received",
-            m.keepalives.clone(),
-        );
-        r.register(
-            "connections",
-            "Lumberjack connections opened",
-            m.connects.clone(),
-        );
-        r.register(
-            "aws_requests",
-            "AWS API calls, by API and outcome",
-            m.aws_requests.clone(),
-        );
-        r.register(
-            "checkpoint_writes",
-            "State file writes",
-            m.checkpoint_writes.clone(),
-        );
-        r.register(
-            "queue_depth",
-            "Messages waiting in a bounded queue between two actors",
-            m.queue_depth.clone(),
-        );
-        Metrics {
-            registry: Arc::new(r),
-            ..m
-        }
+        r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
+        r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
+        r.register("events_built", "Amplify events built", m.events_built.clone());
+        r.register("events_acked", "Events acknowledged by the receiver", m.events_acked.clone());
+        r.register("batches_acked", "Windows acknowledged by the receiver", m.batches_acked.clone());
+        r.register("bytes_sent", "Bytes of Lumberjack windows written", m.bytes_sent.clone());
+        r.register("send_errors", "Failed window sends and connection attempts, by reason", m.send_errors.clone());
+        r.register("keepalives", "ACK(0) keepalive frames received", m.keepalives.clone());
+        r.register("connections", "Lumberjack connections opened", m.connects.clone());
+        r.register("aws_requests", "AWS API calls, by API and outcome", m.aws_requests.clone());
+        r.register("checkpoint_writes", "State file writes", m.checkpoint_writes.clone());
+        r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
+        Metrics { registry: Arc::new(r), ..m }
     }
 
     pub fn records_read(&self, log_group: &str, n: usize) {
-        self.records_read
-            .get_or_create(&GroupLabel {
-                log_group: log_group.into(),
-            })
-            .inc_by(n as u64);
+        self.records_read.get_or_create(&GroupLabel { log_group: log_group.into() }).inc_by(n as u64);
     }
     pub fn record_rejected(&self, reason: &str) {
-        self.records_rejected
-            .get_or_create(&ReasonLabel {
-                reason: reason.into(),
-            })
-            .inc();
+        self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
     }
     pub fn events_built(&self, n: usize) {
         self.events_built.inc_by(n as u64);
@@ -160,11 +101,7 @@ impl Metrics {
     }
     /// A send that failed after `acked` events of the window were acknowledged.
     pub fn window_failed(&self, reason: &str, acked: usize, bytes: usize) {
-        self.send_errors
-            .get_or_create(&ReasonLabel {
-                reason: reason.into(),
-            })
-            .inc();
+        self.send_errors.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
         self.events_acked.inc_by(acked as u64);
         self.bytes_sent.inc_by(bytes as u64);
     }
@@ -172,20 +109,13 @@ impl Metrics {
         self.connects.inc();
     }
     pub fn aws_request(&self, api: &str, outcome: &str) {
-        self.aws_requests
-            .get_or_create(&ApiLabel {
-                api: api.into(),
-                outcome: outcome.into(),
-            })
-            .inc();
+        self.aws_requests.get_or_create(&ApiLabel { api: api.into(), outcome: outcome.into() }).inc();
     }
     pub fn checkpoint_written(&self) {
         self.checkpoint_writes.inc();
     }
     pub fn queue_depth(&self, link: &str, depth: usize) {
-        self.queue_depth
-            .get_or_create(&LinkLabel { link: link.into() })
-            .set(depth as i64);
+        self.queue_depth.get_or_create(&LinkLabel { link: link.into() }).set(depth as i64);
     }
 
     /// Counter values for tests and the demo summary.
@@ -193,33 +123,19 @@ impl Metrics {
         self.events_acked.get()
     }
     pub fn records_read_total(&self, log_group: &str) -> u64 {
-        self.records_read
-            .get_or_create(&GroupLabel {
-                log_group: log_group.into(),
-            })
-            .get()
+        self.records_read.get_or_create(&GroupLabel { log_group: log_group.into() }).get()
     }
     pub fn rejected_total(&self, reason: &str) -> u64 {
-        self.records_rejected
-            .get_or_create(&ReasonLabel {
-                reason: reason.into(),
-            })
-            .get()
+        self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).get()
     }
     pub fn aws_requests_total(&self, api: &str, outcome: &str) -> u64 {
-        self.aws_requests
-            .get_or_create(&ApiLabel {
-                api: api.into(),
-                outcome: outcome.into(),
-            })
-            .get()
+        self.aws_requests.get_or_create(&ApiLabel { api: api.into(), outcome: outcome.into() }).get()
     }
 
     /// The Prometheus text exposition of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry)
-            .expect("writing to a String");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String");
         out
     }
 }

@@ -19,21 +19,10 @@ pub struct StatusServer {
 
 impl StatusServer {
     /// Binds now, so that a port in use is a start-up error, not a silent absence.
-    pub async fn bind(
-        addr: &str,
-        metrics: Metrics,
-        board: StatusBoard,
-    ) -> std::io::Result<(StatusServer, SocketAddr)> {
+    pub async fn bind(addr: &str, metrics: Metrics, board: StatusBoard) -> std::io::Result<(StatusServer, SocketAddr)> {
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        Ok((
-            StatusServer {
-                listener: Some(listener),
-                metrics,
-                board,
-            },
-            local,
-        ))
+        Ok((StatusServer { listener: Some(listener), metrics, board }, local))
     }
 }
 
@@ -51,40 +40,23 @@ impl Actor for StatusServer {
                         let reply = answer(&req, &metrics, &board);
                         async move { Ok::<_, Infallible>(reply) }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), service)
-                        .await;
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).await;
                 });
             }
         }));
     }
 }
 
-fn answer(
-    req: &Request<Incoming>,
-    metrics: &Metrics,
-    board: &StatusBoard,
-) -> Response<Full<Bytes>> {
+fn answer(req: &Request<Incoming>, metrics: &Metrics, board: &StatusBoard) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match req.uri().path() {
-        "/metrics" => (
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            metrics.encode(),
-        ),
+        "/metrics" => (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.encode()),
         "/status" => {
-            let code = if board.healthy() {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
+            let code = if board.healthy() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
             (code, "application/json", board.to_json().to_string())
         }
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
-        _ => (
-            StatusCode::NOT_FOUND,
-            "text/plain",
-            "not found: try /metrics or /status\n".to_string(),
-        ),
+        _ => (StatusCode::NOT_FOUND, "text/plain", "not found: try /metrics or /status\n".to_string()),
     };
     Response::builder()
         .status(status)

@@ -36,10 +36,7 @@ pub struct StatusBoard {
 
 impl Default for StatusBoard {
     fn default() -> Self {
-        StatusBoard {
-            inner: Arc::default(),
-            changes: Arc::new(watch::channel(0).0),
-        }
+        StatusBoard { inner: Arc::default(), changes: Arc::new(watch::channel(0).0) }
     }
 }
 
@@ -47,27 +44,16 @@ impl StatusBoard {
     /// Registers an actor and returns its handle.
     pub fn register(&self, name: impl Into<String>) -> StatusHandle {
         let name = name.into();
-        self.inner.lock().expect("status lock").insert(
-            name.clone(),
-            Entry {
-                state: ActorState::Starting,
-                last_error: None,
-                counters: BTreeMap::new(),
-            },
-        );
-        StatusHandle {
-            board: self.clone(),
-            name,
-        }
+        self.inner
+            .lock()
+            .expect("status lock")
+            .insert(name.clone(), Entry { state: ActorState::Starting, last_error: None, counters: BTreeMap::new() });
+        StatusHandle { board: self.clone(), name }
     }
 
     /// True when no actor is failing.
     pub fn healthy(&self) -> bool {
-        self.inner
-            .lock()
-            .expect("status lock")
-            .values()
-            .all(|e| e.state != ActorState::Failing)
+        self.inner.lock().expect("status lock").values().all(|e| e.state != ActorState::Failing)
     }
 
     /// Waits until `pred` holds for the state of `name`, or `limit` passes; returns the last state.
@@ -94,11 +80,7 @@ impl StatusBoard {
 
     /// The state of one actor, for tests.
     pub fn state_of(&self, name: &str) -> Option<ActorState> {
-        self.inner
-            .lock()
-            .expect("status lock")
-            .get(name)
-            .map(|e| e.state)
+        self.inner.lock().expect("status lock").get(name).map(|e| e.state)
     }
 
     /// The `/status` document: `{name, version, status, statusChecks}` as Axway's agents answer.
@@ -109,12 +91,7 @@ impl StatusBoard {
             .into_iter()
             .map(|(name, e)| {
                 let mut v = serde_json::to_value(&e).expect("status serializes");
-                v["status"] = if e.state == ActorState::Failing {
-                    "fail"
-                } else {
-                    "ok"
-                }
-                .into();
+                v["status"] = if e.state == ActorState::Failing { "fail" } else { "ok" }.into();
                 (name, v)
             })
             .collect();
@@ -136,13 +113,7 @@ pub struct StatusHandle {
 
 impl StatusHandle {
     fn update(&self, f: impl FnOnce(&mut Entry)) {
-        if let Some(e) = self
-            .board
-            .inner
-            .lock()
-            .expect("status lock")
-            .get_mut(&self.name)
-        {
+        if let Some(e) = self.board.inner.lock().expect("status lock").get_mut(&self.name) {
             f(e)
         }
         self.board.changes.send_modify(|n| *n += 1);

@@ -37,20 +37,17 @@ impl Moto {
     /// once it says it is listening.
     pub fn start() -> Moto {
         isolate_aws_env();
-        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string()
-        });
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let bin = std::env::var("MOTO_SERVER")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string());
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start moto_server ({bin}): {e}. Run scripts/test.sh, which installs it."));
+            .unwrap_or_else(|e| {
+                panic!("cannot start moto_server ({bin}): {e}. Run scripts/test.sh, which installs it.")
+            });
         // Werkzeug announces "Running on http://127.0.0.1:PORT" on stderr once it listens.
         let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
@@ -64,19 +61,14 @@ impl Moto {
             }
         }
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        Moto { child, url: format!("http://127.0.0.1:{port}") }
     }
 
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.url)
-            .credentials_provider(aws_credential_types::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
+            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
             .load()
             .await
     }
@@ -91,10 +83,7 @@ impl Moto {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 /// One access-log line in the shipped JSON format.
@@ -128,28 +117,14 @@ pub fn access_line(request_id: &str, api_id: &str, status: u16, ts_ms: i64) -> S
 }
 
 /// Creates `group` with one stream and writes `lines` with timestamps `ts[i]` (sorted, in batches).
-pub async fn put_lines(
-    logs: &aws_sdk_cloudwatchlogs::Client,
-    group: &str,
-    stream: &str,
-    lines: &[(i64, String)],
-) {
+pub async fn put_lines(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, stream: &str, lines: &[(i64, String)]) {
     let _ = logs.create_log_group().log_group_name(group).send().await;
-    let _ = logs
-        .create_log_stream()
-        .log_group_name(group)
-        .log_stream_name(stream)
-        .send()
-        .await;
+    let _ = logs.create_log_stream().log_group_name(group).log_stream_name(stream).send().await;
     for chunk in lines.chunks(1000) {
         let events = chunk
             .iter()
             .map(|(ts, msg)| {
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(*ts)
-                    .message(msg)
-                    .build()
-                    .unwrap()
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*ts).message(msg).build().unwrap()
             })
             .collect::<Vec<_>>();
         logs.put_log_events()
@@ -186,12 +161,7 @@ pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> 
         .send()
         .await
         .unwrap();
-    let deployment = apigw
-        .create_deployment()
-        .rest_api_id(&id)
-        .send()
-        .await
-        .unwrap();
+    let deployment = apigw.create_deployment().rest_api_id(&id).send().await.unwrap();
     apigw
         .create_stage()
         .rest_api_id(&id)
@@ -204,12 +174,7 @@ pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> 
 }
 
 /// A configuration for moto and a plain-TCP receiver, with fast timers.
-pub fn test_config(
-    moto_url: &str,
-    group: &str,
-    receiver: &str,
-    state_path: &std::path::Path,
-) -> Config {
+pub fn test_config(moto_url: &str, group: &str, receiver: &str, state_path: &std::path::Path) -> Config {
     let mut c = Config::default();
     c.aws.region = "us-east-1".into();
     c.aws.endpoint_url = moto_url.into();
@@ -237,13 +202,8 @@ pub fn test_config(
 pub fn decode(payload: &[u8]) -> (String, String, serde_json::Value) {
     let beat: serde_json::Value = serde_json::from_slice(payload).expect("beats event is JSON");
     let msg: serde_json::Value =
-        serde_json::from_str(beat["message"].as_str().expect("message string"))
-            .expect("message is JSON");
-    (
-        msg["session"]["id"].as_str().unwrap().to_string(),
-        msg["event"].as_str().unwrap().to_string(),
-        msg,
-    )
+        serde_json::from_str(beat["message"].as_str().expect("message string")).expect("message is JSON");
+    (msg["session"]["id"].as_str().unwrap().to_string(), msg["event"].as_str().unwrap().to_string(), msg)
 }
 
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -265,11 +225,7 @@ impl RunningAgent {
                 let _ = stopped.await;
             }))
         });
-        RunningAgent {
-            telemetry,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
+        RunningAgent { telemetry, stop: Some(stop), thread: Some(thread) }
     }
 
     /// Asks for a graceful shutdown and waits for the run to end.
@@ -281,4 +237,30 @@ impl RunningAgent {
             .unwrap()
             .expect("agent run failed")
     }
+}
+
+/// Runs the whole pipeline to its end on `records` synthetic records, in an actix System on this thread.
+pub fn run_synthetic(config: &Config, records: u64, per_page: usize, seed: u64) -> apigw_agent::pipeline::RunEnd {
+    use apigw_agent::pipeline::{self, CatalogSetup, Telemetry};
+    use apigw_agent::source::SyntheticSource;
+    actix::System::new()
+        .block_on(pipeline::run(
+            config,
+            |_| vec![SyntheticSource::new("/demo", records, per_page, 1_764_806_400_000, seed)],
+            CatalogSetup::Static(apigw_agent::catalog::ApiCatalog::default()),
+            &Telemetry::default(),
+            std::future::pending(),
+        ))
+        .expect("pipeline starts")
+}
+
+/// A minimal HTTP/1.1 GET on loopback; returns (status line and headers, body).
+pub fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    (head.to_string(), body.to_string())
 }
