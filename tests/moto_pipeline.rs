@@ -54,6 +54,48 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
         }
         per_tx.entry(tx).or_default().push(kind);
     }
+    // One record's two events, field by field.
+    let first: Vec<serde_json::Value> = receiver
+        .events()
+        .iter()
+        .map(|e| decode(&e.payload))
+        .filter(|(tx, _, _)| tx == "req-00000")
+        .map(|(_, _, mut msg)| {
+            let id = msg.as_object_mut().unwrap().remove("id").unwrap();
+            assert_eq!(uuid::Uuid::parse_str(id.as_str().unwrap()).unwrap().get_version_num(), 5);
+            msg
+        })
+        .collect();
+    let host = format!("{api_id}.execute-api.us-east-1.amazonaws.com");
+    let proxy = format!("remoteApiId_{api_id}");
+    let reporter = serde_json::json!({"version": "1.0", "type": "traceability", "agentSDKVersion": env!("CARGO_PKG_VERSION"), "agentName": "apigw-agent"});
+    let envelope = |event: &str, data: serde_json::Value| {
+        serde_json::json!({"org": "org-test", "event": event, "version": "4", "timestamp": base,
+            "distribution": {"environment": "env-test"}, "session": {"id": "req-00000"}, "data": data})
+    };
+    assert_eq!(
+        first,
+        vec![
+            envelope(
+                "api.transaction.summary",
+                serde_json::json!({
+                "apicDeployment": "prod", "status": "Success", "statusDetail": "200", "duration": 42,
+                "api": {"id": proxy, "apiServiceId": "", "name": "petstore", "stage": "prod"},
+                "proxy": {"id": proxy, "name": "petstore", "revision": 1},
+                "entryPoint": {"type": "http", "method": "GET", "path": "/prod/pets/7", "host": host},
+                "reporter": reporter, "consumerDetails": {"application": {"id": ""}}})
+            ),
+            envelope(
+                "api.transaction.event",
+                serde_json::json!({
+                "apicDeployment": "prod", "id": "leg0", "parentId": null, "source": "198.51.100.7", "destination": host,
+                "status": "Pass", "duration": 42, "direction": "inbound",
+                "protocol": {"type": "http", "uri": "/prod/pets/7", "method": "GET", "status": 200, "userAgent": "curl/8.5.0",
+                    "host": host, "version": "1.1", "bytesSent": 128, "remoteAddr": "198.51.100.7"},
+                "reporter": reporter})
+            ),
+        ]
+    );
     assert_eq!(per_tx.len(), 2500);
     for (tx, kinds) in &per_tx {
         assert_eq!(kinds, &["api.transaction.summary", "api.transaction.event"], "{tx}");
