@@ -31,10 +31,10 @@ pub struct StageInfo {
 }
 
 /// What an event needs to know about its API.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ApiRef {
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ApiRef<'a> {
     /// The API's name, when the catalog knows the id.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// Revision shown in Amplify; API Gateway has none, so it is 1.
     pub revision: u32,
 }
@@ -57,7 +57,7 @@ impl ApiCatalog {
     }
 
     /// The reference for an API id from an access log (unknown ids give an unnamed reference).
-    pub fn lookup(&self, api_id: Option<&str>) -> ApiRef {
-        ApiRef { name: api_id.and_then(|id| self.apis.get(id)).map(|a| a.name.clone()), revision: 1 }
+    pub fn lookup(&self, api_id: Option<&str>) -> ApiRef<'_> {
+        ApiRef { name: api_id.and_then(|id| self.apis.get(id)).map(|a| a.name.as_str()), revision: 1 }
     }
 }

@@ -50,12 +50,12 @@ pub fn summary_status(http_status: u16) -> &'static str {
 }
 
 /// Appends the Beats events (summary first, then the leg) for one API call to `out`.
-pub fn build_insights_v4(call: &ApiCall, api: &ApiRef, ctx: &EventContext, out: &mut Vec<Bytes>) {
+pub fn build_insights_v4(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, out: &mut Vec<Bytes>) {
     let proxy_id = match &call.api_id {
         Some(id) => format!("remoteApiId_{id}"),
         None => "remoteApiId_unknown".to_string(),
     };
-    let api_name = api.name.as_deref().or(call.api_id.as_deref()).unwrap_or("unknown");
+    let api_name = api.name.or(call.api_id.as_deref()).unwrap_or("unknown");
     let host = call.domain_name.as_deref().unwrap_or("");
     let duration = call.response_latency_ms.unwrap_or(0);
     let reporter = Reporter {

@@ -34,7 +34,7 @@ fn call(status: u16, api_id: Option<&str>) -> ApiCall {
 }
 
 /// Builds the events and returns (beats event, decoded message) pairs.
-fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
+fn built(call: &ApiCall, api: &ApiRef<'_>) -> Vec<(Value, Value)> {
     let mut out = Vec::new();
     build_insights_v4(call, api, &ctx(), &mut out);
     out.iter()
@@ -48,7 +48,7 @@ fn built(call: &ApiCall, api: &ApiRef) -> Vec<(Value, Value)> {
 
 #[test]
 fn one_call_gives_a_summary_then_a_leg_in_one_session() {
-    let events = built(&call(200, Some("abc123")), &ApiRef { name: Some("petstore".into()), revision: 1 });
+    let events = built(&call(200, Some("abc123")), &ApiRef { name: Some("petstore"), revision: 1 });
     assert_eq!(events.len(), 2);
     let (beat, summary) = &events[0];
     assert_eq!(beat["@timestamp"], "2026-12-04T14:44:25.123Z");

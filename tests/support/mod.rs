@@ -20,7 +20,7 @@ impl Drop for Moto {
     }
 }
 
-/// Never let the SDK look for credentials beyond what the test gives it (no 169.254.169.254).
+/// Never let the SDK look for credentials beyond what the test gives it (never the instance metadata endpoint).
 pub fn isolate_aws_env() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG"))
