@@ -47,6 +47,16 @@ fn main() -> ExitCode {
         Command::CheckConfig { config } => match config::load(&config) {
             Ok(c) => {
                 println!("# configuration {} is valid; effective values (secrets masked):", config.display());
+                match apigw_agent::tls::client_config(&c.traceability) {
+                    Ok(Some(tls)) => {
+                        println!("# traceability TLS: {}", tls.describe());
+                        for warning in &tls.policy.warnings {
+                            println!("# warning: {warning}");
+                        }
+                    }
+                    Ok(None) => println!("# traceability TLS: off (traceability.enable_ssl is false)"),
+                    Err(e) => println!("# traceability TLS: {e}"),
+                }
                 print!("{}", serde_yaml_ng::to_string(&c).expect("config serializes"));
                 ExitCode::SUCCESS
             }

@@ -47,7 +47,7 @@ impl Pki {
         self.dir.path().join("ca.pem").display().to_string()
     }
 
-    fn client(&self, mode: VerificationMode, cas: &[&str]) -> Arc<rustls::ClientConfig> {
+    fn client(&self, mode: VerificationMode, cas: &[&str]) -> tls::ClientTls {
         let mut t = TraceabilityConfig::default();
         t.ssl.verification_mode = mode;
         t.ssl.certificate_authorities = List::of(cas);
@@ -67,7 +67,7 @@ async fn a_window_goes_through_when_the_ca_and_the_name_match() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let mut conn =
-        Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap();
+        Connection::connect(&host, Some(&pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap();
     let events = vec![Bytes::from_static(b"{\"a\":1}"), Bytes::from_static(b"{\"a\":2}")];
     conn.send_window(&encode_window(&events, 3), 2, T).await.unwrap();
     assert_eq!(rx.events().iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), events);
@@ -79,7 +79,7 @@ async fn a_certificate_for_another_name_is_refused_in_full_mode() {
     let rx = tls_receiver(&pki).await;
     let host = format!("127.0.0.1:{}", rx.addr().port());
     let err =
-        Connection::connect(&host, Some(pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap_err();
+        Connection::connect(&host, Some(&pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap_err();
     assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -95,11 +95,11 @@ async fn an_unknown_ca_is_refused_and_none_mode_accepts_it() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let other = Pki::new();
-    let err = Connection::connect(&host, Some(other.client(VerificationMode::Full, &[&other.ca_path()])), T)
+    let err = Connection::connect(&host, Some(&other.client(VerificationMode::Full, &[&other.ca_path()])), T)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("invalid peer certificate"), "{err}");
-    let mut conn = Connection::connect(&host, Some(pki.client(VerificationMode::None, &[])), T).await.unwrap();
+    let mut conn = Connection::connect(&host, Some(&pki.client(VerificationMode::None, &[])), T).await.unwrap();
     conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T).await.unwrap();
     assert_eq!(rx.events().len(), 1);
 }

@@ -159,13 +159,67 @@ impl Default for TraceabilityConfig {
 }
 
 /// `traceability.ssl.*`
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SslConfig {
+    /// Lowest TLS version offered: TLS1.0, TLS1.1, TLS1.2 or TLS1.3 (TRACEABILITY_SSL_MINVERSION).
+    /// rustls speaks only TLS1.2 and TLS1.3: a lower minimum is raised to TLS1.2 with a warning.
+    pub min_version: TlsVersion,
+    /// Highest TLS version offered (TRACEABILITY_SSL_MAXVERSION); below TLS1.2 is refused.
+    pub max_version: TlsVersion,
+    /// Cipher suites by IANA name (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) or OpenSSL-like name
+    /// (ECDHE-RSA-AES-128-GCM-SHA256); empty = the secure default list (TRACEABILITY_SSL_CIPHERSUITES).
+    pub cipher_suites: List,
     /// PEM files of CAs to trust instead of the system store (TRACEABILITY_SSL_CERTIFICATEAUTHORITIES).
     pub certificate_authorities: List,
-    /// `full` checks the chain and the host name; `none` checks nothing (TRACEABILITY_SSL_VERIFICATIONMODE).
+    /// `full` checks the chain and the host name, `certificate` only the chain, `none` nothing
+    /// (TRACEABILITY_SSL_VERIFICATIONMODE).
     pub verification_mode: VerificationMode,
+    /// PEM client certificate (chain) for mutual TLS (TRACEABILITY_SSL_CERTIFICATE).
+    pub certificate: String,
+    /// PEM private key of that certificate, unencrypted (TRACEABILITY_SSL_KEY).
+    pub key: String,
+    /// Name sent as SNI and checked against the certificate instead of the host's (TRACEABILITY_SSL_SERVERNAME).
+    pub server_name: String,
+}
+
+impl Default for SslConfig {
+    fn default() -> Self {
+        SslConfig {
+            min_version: TlsVersion::Tls12,
+            max_version: TlsVersion::Tls13,
+            cipher_suites: List::default(),
+            certificate_authorities: List::default(),
+            verification_mode: VerificationMode::Full,
+            certificate: String::new(),
+            key: String::new(),
+            server_name: String::new(),
+        }
+    }
+}
+
+/// A TLS protocol version, as Axway's agents name them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    #[serde(rename = "TLS1.0")]
+    Tls10,
+    #[serde(rename = "TLS1.1")]
+    Tls11,
+    #[serde(rename = "TLS1.2")]
+    Tls12,
+    #[serde(rename = "TLS1.3")]
+    Tls13,
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsVersion::Tls10 => "TLS1.0",
+            TlsVersion::Tls11 => "TLS1.1",
+            TlsVersion::Tls12 => "TLS1.2",
+            TlsVersion::Tls13 => "TLS1.3",
+        })
+    }
 }
 
 /// How the receiver's certificate is checked.
@@ -174,6 +228,7 @@ pub struct SslConfig {
 pub enum VerificationMode {
     #[default]
     Full,
+    Certificate,
     None,
 }
 

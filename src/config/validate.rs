@@ -63,6 +63,13 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             format!("{} is out of range; expected 1 to 10000 (receivers refuse larger windows)", t.bulk_max_size),
         );
     }
+    if t.enable_ssl {
+        if let Err(e) = crate::tls::client_config(t) {
+            for (key, message) in e.keyed() {
+                err(key, message);
+            }
+        }
+    }
     if t.backoff.init > t.backoff.max {
         err(
             "traceability.backoff.init",

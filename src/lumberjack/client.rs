@@ -1,9 +1,9 @@
 //! One Lumberjack v2 client connection (plain TCP or TLS): writes a window and awaits its ACKs.
 
 use super::frame::{Frame, FrameDecoder, FrameError};
+use crate::tls::ClientTls;
 use bytes::{Bytes, BytesMut};
 use rustls::pki_types::ServerName;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -20,12 +20,24 @@ pub enum ConnectError {
     Dial { host: String, source: std::io::Error },
     #[error("connecting to {host}: no answer within {after:?}")]
     DialTimeout { host: String, after: Duration },
-    #[error("TLS handshake with {host} failed: {source}")]
+    #[error("TLS handshake with {host} failed: {source}{}", handshake_hint(source))]
     Handshake { host: String, source: std::io::Error },
     #[error("TLS handshake with {host}: no answer within {after:?}")]
     HandshakeTimeout { host: String, after: Duration },
     #[error("'{host}' is not a valid TLS server name")]
     ServerName { host: String },
+}
+
+/// What a user can change when a handshake fails for a policy reason.
+fn handshake_hint(e: &std::io::Error) -> &'static str {
+    let text = e.to_string();
+    if text.contains("ProtocolVersion") {
+        " (the receiver accepts none of the TLS versions allowed by traceability.ssl.min_version/max_version)"
+    } else if text.contains("HandshakeFailure") || text.contains("InsufficientSecurity") {
+        " (no cipher suite in common: see traceability.ssl.cipher_suites)"
+    } else {
+        ""
+    }
 }
 
 /// Why a window was not fully acknowledged. `acked` events (1..=acked) are done even so.
@@ -98,7 +110,7 @@ impl Connection {
     /// the handshake separately.
     pub async fn connect(
         host: &str,
-        tls: Option<Arc<rustls::ClientConfig>>,
+        tls: Option<&ClientTls>,
         timeout_after: Duration,
     ) -> Result<Connection, ConnectError> {
         let tcp = match timeout(timeout_after, TcpStream::connect(host)).await {
@@ -109,12 +121,12 @@ impl Connection {
         let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = match tls {
             None => Box::new(tcp),
-            Some(config) => {
+            Some(tls) => {
                 let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-                let name = name.trim_start_matches('[').trim_end_matches(']');
+                let name = tls.server_name.as_deref().unwrap_or(name.trim_start_matches('[').trim_end_matches(']'));
                 let server_name = ServerName::try_from(name.to_string())
-                    .map_err(|_| ConnectError::ServerName { host: host.into() })?;
-                let connector = tokio_rustls::TlsConnector::from(config);
+                    .map_err(|_| ConnectError::ServerName { host: name.into() })?;
+                let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
                 match timeout(timeout_after, connector.connect(server_name, tcp)).await {
                     Err(_) => return Err(ConnectError::HandshakeTimeout { host: host.into(), after: timeout_after }),
                     Ok(Err(source)) => return Err(ConnectError::Handshake { host: host.into(), source }),

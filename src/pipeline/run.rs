@@ -78,6 +78,12 @@ pub async fn run<S: LogSource>(
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunEnd, PipelineError> {
     let tls = tls::client_config(&config.traceability)?;
+    if let Some(tls) = &tls {
+        for warning in &tls.policy.warnings {
+            tracing::warn!("{warning}");
+        }
+        tracing::info!("Lumberjack TLS: {}", tls.describe());
+    }
     let store = CheckpointStore::new(&config.state.path);
     let positions = store.load()?;
     let sources = make_sources(&positions);

@@ -7,15 +7,15 @@ use super::link::{Inbox, Outbox};
 use super::{Acked, Batch};
 use crate::lumberjack::{encode_window, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
+use crate::tls::ClientTls;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The connection state a delivery needs; moved into each delivery future and back.
 pub struct LumberjackClient {
     hosts: Vec<String>,
     next_host: usize,
-    tls: Option<Arc<rustls::ClientConfig>>,
+    tls: Option<ClientTls>,
     timeout: Duration,
     compression_level: u32,
     conn: Option<Connection>,
@@ -28,7 +28,7 @@ impl LumberjackClient {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         hosts: Vec<String>,
-        tls: Option<Arc<rustls::ClientConfig>>,
+        tls: Option<ClientTls>,
         timeout: Duration,
         compression_level: u32,
         backoff: Backoff,
@@ -77,7 +77,7 @@ impl LumberjackClient {
     async fn connection(&mut self) -> Option<&mut Connection> {
         if self.conn.is_none() {
             let host = self.hosts[self.next_host].clone();
-            match Connection::connect(&host, self.tls.clone(), self.timeout).await {
+            match Connection::connect(&host, self.tls.as_ref(), self.timeout).await {
                 Ok(c) => {
                     self.metrics.connected();
                     tracing::info!(host = %host, tls = self.tls.is_some(), "connected to the Lumberjack receiver");
