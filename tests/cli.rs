@@ -120,3 +120,33 @@ async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_lo
     assert!(!logs.contains(SECRET_KEY) && !logs.contains(ACCESS_KEY), "a secret is in the logs:\n{logs}");
     assert!(state.exists());
 }
+
+#[test]
+fn check_config_shows_the_effective_tls_policy_and_refuses_bad_names() {
+    let env = [
+        ("TRACEABILITY_SSL_CIPHERSUITES", "TLS_RSA_WITH_AES_128_CBC_SHA,ECDHE-RSA-AES-128-GCM-SHA256"),
+        ("TRACEABILITY_SSL_MINVERSION", "TLS1.1"),
+    ];
+    let (code, out, err) = agent(&["check-config", "--config", SHIPPED], &env);
+    assert_eq!(code, 0, "{err}");
+    let tls: Vec<&str> =
+        out.lines().filter(|l| l.starts_with("# traceability TLS") || l.starts_with("# warning")).collect();
+    assert_eq!(
+        tls,
+        [
+            "# traceability TLS: versions TLS1.2, TLS1.3; cipher suites TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256",
+            "# warning: traceability.ssl.min_version TLS1.1 raised to TLS1.2: TLS1.0 and TLS1.1 are insecure and not supported",
+            "# warning: cipher suite TLS_RSA_WITH_AES_128_CBC_SHA dropped: CBC mode is not offered by rustls (padding-oracle attacks; removed from TLS 1.3)",
+        ]
+    );
+    for (var, value, expected) in [
+        ("TRACEABILITY_SSL_CIPHERSUITES", "TLS_NOPE", "traceability.ssl.cipher_suites (set by TRACEABILITY_SSL_CIPHERSUITES): invalid tls cipher suite 'TLS_NOPE'; valid names: "),
+        ("TRACEABILITY_SSL_MAXVERSION", "TLS1.4", "traceability.ssl.max_version (set by TRACEABILITY_SSL_MAXVERSION): unknown variant `TLS1.4`, expected one of `TLS1.0`, `TLS1.1`, `TLS1.2`, `TLS1.3`"),
+        ("TRACEABILITY_SSL_MAXVERSION", "TLS1.1", "traceability.ssl.max_version (set by TRACEABILITY_SSL_MAXVERSION): TLS1.1 cannot be negotiated"),
+        ("TRACEABILITY_SSL_CERTIFICATEAUTHORITIES", "/nonexistent/ca.pem", "traceability.ssl.certificate_authorities (set by TRACEABILITY_SSL_CERTIFICATEAUTHORITIES): cannot read CA file /nonexistent/ca.pem: "),
+    ] {
+        let (code, _, err) = agent(&["check-config", "--config", SHIPPED], &[(var, value)]);
+        assert_eq!(code, 2, "{var}={value}: {err}");
+        assert!(err.contains(expected), "{var}={value}:\n{err}");
+    }
+}
