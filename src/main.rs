@@ -74,6 +74,7 @@ fn main() -> ExitCode {
                 apigw_agent::agent::shutdown_signal(),
             ));
             match result {
+                Ok(apigw_agent::pipeline::RunEnd::SenderGaveUp) => ExitCode::FAILURE,
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");

@@ -155,8 +155,9 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
     assert_eq!(state, Some(ActorState::Blocked), "the poller never blocked on its full link");
 
     // Held while stalled, at most: 1 page in the poller, `capacity` per link, one page being
-    // transformed, the batcher's pending page, and the sender's window.
-    let pages_bound = 1 + capacity + 1 + capacity + 1 + (capacity * bulk).div_ceil(2 * page) + 1;
+    // transformed, the batcher's pending page, and the sender's `pipelining` windows (2).
+    let pages_bound =
+        1 + capacity + 1 + capacity + 1 + (capacity * bulk).div_ceil(2 * page) + (2 * bulk).div_ceil(2 * page);
     let read = t.metrics.records_read_total(GROUP) as usize;
     assert!(read <= pages_bound * page, "read {read} records with the receiver stalled; bound {}", pages_bound * page);
     assert!(read < 3000, "the poller read everything despite backpressure");

@@ -136,6 +136,17 @@ pub struct TraceabilityConfig {
     pub enable_ssl: bool,
     /// TLS settings.
     pub ssl: SslConfig,
+    /// Windows in flight per connection, their ACKs matched in order; 0 or 1 = one at a time (TRACEABILITY_PIPELINING).
+    pub pipelining: usize,
+    /// Start windows at 10 events, x1.5 per acknowledged window up to bulk_max_size, halve on errors (TRACEABILITY_SLOWSTART).
+    pub slow_start: bool,
+    /// Give up after this many failed attempts in a row at one window; -1 = retry forever (TRACEABILITY_MAXRETRIES).
+    /// Giving up stops the agent with an error; nothing is dropped: the checkpoint stays before that window.
+    pub max_retries: i64,
+    /// Reconnect after a connection has been open this long, e.g. to rebalance behind a load balancer; 0s = never (TRACEABILITY_TTL).
+    pub ttl: Dur,
+    /// Fail over when a receiver sends only ACK(0) keepalives for this long (TRACEABILITY_PROGRESS_TIMEOUT).
+    pub progress_timeout: Dur,
     /// Reconnect backoff.
     pub backoff: BackoffConfig,
     /// Event format: `insights-v4` (TRACEABILITY_FORMAT).
@@ -152,6 +163,11 @@ impl Default for TraceabilityConfig {
             client_timeout: Dur::secs(60),
             enable_ssl: true,
             ssl: SslConfig::default(),
+            pipelining: 2,
+            slow_start: false,
+            max_retries: -1,
+            ttl: Dur::secs(0),
+            progress_timeout: Dur::secs(300),
             backoff: BackoffConfig::default(),
             format: EventFormat::InsightsV4,
         }

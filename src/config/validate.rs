@@ -28,6 +28,7 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         ("traceability.flush_interval", c.traceability.flush_interval),
         ("traceability.client_timeout", c.traceability.client_timeout),
         ("traceability.backoff.init", c.traceability.backoff.init),
+        ("traceability.progress_timeout", c.traceability.progress_timeout),
         ("state.flush_interval", c.state.flush_interval),
     ] {
         if d.get().is_zero() {
@@ -69,6 +70,15 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
                 err(key, message);
             }
         }
+    }
+    if t.pipelining > 64 {
+        err("traceability.pipelining", format!("{} is out of range; expected 0 to 64 windows in flight", t.pipelining));
+    }
+    if t.max_retries < -1 {
+        err(
+            "traceability.max_retries",
+            format!("{} is out of range; expected -1 (retry forever) or a count >= 0", t.max_retries),
+        );
     }
     if t.backoff.init > t.backoff.max {
         err(

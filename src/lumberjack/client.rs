@@ -62,6 +62,8 @@ pub enum SendFailure {
     Closed,
     #[error("receiver sent an ACK for {ack} events but the window held {count}")]
     AckAboveWindow { ack: u32, count: u32 },
+    #[error("receiver sent only keepalives (ACK 0) for {0:?}: no progress")]
+    NoProgress(Duration),
     #[error("receiver sent a frame that is not an ACK: {0:?}")]
     UnexpectedFrame(String),
     #[error("receiver sent bytes that are not Lumberjack v2: {0}")]
@@ -76,6 +78,7 @@ impl SendFailure {
             SendFailure::Read(_) => "read",
             SendFailure::Timeout(_) => "timeout",
             SendFailure::Closed => "closed",
+            SendFailure::NoProgress(_) => "no_progress",
             SendFailure::AckAboveWindow { .. } | SendFailure::UnexpectedFrame(_) | SendFailure::Garbage(_) => {
                 "protocol"
             }
@@ -97,6 +100,7 @@ pub struct Connection {
     io: Box<dyn Io>,
     host: String,
     read_buf: BytesMut,
+    opened: std::time::Instant,
 }
 
 impl std::fmt::Debug for Connection {
@@ -134,12 +138,55 @@ impl Connection {
                 }
             }
         };
-        Ok(Connection { io, host: host.into(), read_buf: BytesMut::with_capacity(64) })
+        Ok(Connection {
+            io,
+            host: host.into(),
+            read_buf: BytesMut::with_capacity(64),
+            opened: std::time::Instant::now(),
+        })
     }
 
     /// The "name:port" this connection was opened to.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// When the connection was opened (for `traceability.ttl`).
+    pub fn opened(&self) -> std::time::Instant {
+        self.opened
+    }
+
+    /// Writes one encoded window; `timeout_after` bounds the whole write.
+    pub async fn write_window(&mut self, wire: &Bytes, timeout_after: Duration) -> Result<(), SendFailure> {
+        match timeout(timeout_after, async {
+            self.io.write_all(wire).await?;
+            self.io.flush().await
+        })
+        .await
+        {
+            Err(_) => Err(SendFailure::Timeout(timeout_after)),
+            Ok(Err(e)) => Err(SendFailure::Write(e)),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Reads the next ACK frame's value. Cancel-safe: bytes read so far stay buffered.
+    pub async fn read_ack(&mut self) -> Result<u32, SendFailure> {
+        match self.read_frame().await? {
+            Frame::Ack(n) => Ok(n),
+            other => Err(SendFailure::UnexpectedFrame(format!("{other:?}").chars().take(80).collect())),
+        }
+    }
+
+    /// For an idle connection: false when the receiver has closed or reset it meanwhile (Logstash
+    /// closes idle clients after 60 s), so that it is replaced before a window is lost on it.
+    pub async fn is_alive(&mut self) -> bool {
+        // `timeout` polls the read once before looking at its (already passed) deadline.
+        match timeout(Duration::ZERO, self.io.read_buf(&mut self.read_buf)).await {
+            Err(_) => true,
+            Ok(Ok(n)) => n > 0,
+            Ok(Err(_)) => false,
+        }
     }
 
     /// Writes one encoded window of `count` events and reads ACKs until all are acknowledged.
@@ -152,37 +199,22 @@ impl Connection {
         timeout_after: Duration,
     ) -> Result<WindowAcked, SendError> {
         let fail = |acked, kind| SendError { acked, count, kind };
-        match timeout(timeout_after, async {
-            self.io.write_all(wire).await?;
-            self.io.flush().await
-        })
-        .await
-        {
-            Err(_) => return Err(fail(0, SendFailure::Timeout(timeout_after))),
-            Ok(Err(e)) => return Err(fail(0, SendFailure::Write(e))),
-            Ok(Ok(())) => {}
-        }
+        self.write_window(wire, timeout_after).await.map_err(|kind| fail(0, kind))?;
         let mut acked = 0u32;
         let mut stats = WindowAcked::default();
         loop {
-            let frame = match timeout(timeout_after, self.read_frame()).await {
+            let ack = match timeout(timeout_after, self.read_ack()).await {
                 Err(_) => return Err(fail(acked, SendFailure::Timeout(timeout_after))),
                 Ok(Err(kind)) => return Err(fail(acked, kind)),
-                Ok(Ok(frame)) => frame,
+                Ok(Ok(n)) => n,
             };
-            match frame {
-                Frame::Ack(0) => stats.keepalives += 1,
-                Frame::Ack(n) if n > count => return Err(fail(acked, SendFailure::AckAboveWindow { ack: n, count })),
-                Frame::Ack(n) if n == count => return Ok(stats),
-                Frame::Ack(n) => {
+            match ack {
+                0 => stats.keepalives += 1,
+                n if n > count => return Err(fail(acked, SendFailure::AckAboveWindow { ack: n, count })),
+                n if n == count => return Ok(stats),
+                n => {
                     stats.partial_acks += 1;
                     acked = acked.max(n);
-                }
-                other => {
-                    return Err(fail(
-                        acked,
-                        SendFailure::UnexpectedFrame(format!("{other:?}").chars().take(80).collect()),
-                    ))
                 }
             }
         }

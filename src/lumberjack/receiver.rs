@@ -18,6 +18,15 @@ pub enum Reply {
     AckAll,
     /// Send this many ACK(0) keepalives first, then keep and acknowledge everything.
     KeepalivesThenAck(u32),
+    /// Keep and acknowledge everything, then close the connection once it has been idle for
+    /// [`IDLE_CLOSE_AFTER`], as Logstash does with idle clients after 60 s (`Reset`: with an RST,
+    /// as Logstash's SO_LINGER=0 does).
+    AckThenClose,
+    AckThenReset,
+    /// Send this many ACK(0) keepalives, then close without keeping anything (a stuck receiver).
+    KeepalivesThenClose(u32),
+    /// Answer with ACK(n) whatever the window held, keeping nothing (a broken receiver).
+    AckValue(u32),
     /// Keep the first `n` events, acknowledge them, then close the connection.
     AckPartialThenClose(u32),
     /// Keep every event but close before acknowledging (the client must resend: duplicates).
@@ -30,6 +39,9 @@ pub enum Reply {
     Garbage,
 }
 
+/// How long an `AckThenClose`/`AckThenReset` connection stays idle before the receiver closes it.
+pub const IDLE_CLOSE_AFTER: Duration = Duration::from_millis(200);
+
 /// Chooses the reply for the n-th window (0-based, counted over all connections).
 pub type Script = Arc<dyn Fn(u64) -> Reply + Send + Sync>;
 
@@ -41,11 +53,11 @@ pub struct ReceivedEvent {
     pub payload: Bytes,
 }
 
-#[derive(Default)]
 struct Shared {
     events: Mutex<Vec<ReceivedEvent>>,
     windows: AtomicU64,
     connections: AtomicU64,
+    closed: watch::Sender<u64>,
 }
 
 /// Starts receivers.
@@ -74,7 +86,12 @@ impl Receiver {
     ) -> std::io::Result<ReceiverHandle> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            events: Mutex::default(),
+            windows: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            closed: watch::channel(0).0,
+        });
         let (kept_tx, kept) = watch::channel(0usize);
         let kept_tx = Arc::new(kept_tx);
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
@@ -86,13 +103,20 @@ impl Receiver {
                     (task_shared.clone(), script.clone(), kept_tx.clone(), acceptor.clone());
                 tokio::spawn(async move {
                     match acceptor {
-                        None => serve(tcp, &shared, &script, &kept_tx).await,
+                        None => {
+                            let mut tcp = tcp;
+                            if serve(&mut tcp, &shared, &script, &kept_tx).await {
+                                // SO_LINGER 0: the close sends an RST, as Logstash's does.
+                                let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+                            }
+                        }
                         Some(acceptor) => {
-                            if let Ok(tls) = acceptor.accept(tcp).await {
-                                serve(tls, &shared, &script, &kept_tx).await
+                            if let Ok(mut tls) = acceptor.accept(tcp).await {
+                                serve(&mut tls, &shared, &script, &kept_tx).await;
                             }
                         }
                     }
+                    shared.closed.send_modify(|n| *n += 1);
                 });
             }
         });
@@ -126,6 +150,14 @@ impl ReceiverHandle {
         self.shared.connections.load(Ordering::Relaxed)
     }
 
+    /// Waits until at least `n` connections were closed by the receiver or the client.
+    pub async fn wait_for_closed(&self, n: u64, limit: Duration) -> u64 {
+        let mut closed = self.shared.closed.subscribe();
+        let _ = tokio::time::timeout(limit, closed.wait_for(|c| *c >= n)).await;
+        let count = *closed.borrow();
+        count
+    }
+
     /// Waits until at least `n` events were kept, or `limit` passes; returns the count kept.
     pub async fn wait_for_events(&self, n: usize, limit: Duration) -> usize {
         let mut kept = self.kept.clone();
@@ -135,16 +167,17 @@ impl ReceiverHandle {
     }
 }
 
+/// Serves one connection; returns true when the script asked for it to end with an RST.
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
-    mut io: S,
+    io: &mut S,
     shared: &Shared,
     script: &Script,
     kept: &watch::Sender<usize>,
-) {
+) -> bool {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     loop {
-        let Some(window) = read_window(&mut io, &mut buf).await else {
-            return;
+        let Some(window) = read_window(io, &mut buf).await else {
+            return false;
         };
         let index = shared.windows.fetch_add(1, Ordering::Relaxed);
         let count = window.len() as u32;
@@ -170,30 +203,53 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 keep(&window);
                 r.and(io.write_all(&encode_ack(count)).await)
             }
+            Reply::AckThenClose | Reply::AckThenReset => {
+                keep(&window);
+                let _ = io.write_all(&encode_ack(count)).await;
+                let _ = io.flush().await;
+                // Idle means: nothing more arrives within the idle time.
+                let mut probe = [0u8; 1];
+                if let Ok(Ok(n)) = tokio::time::timeout(IDLE_CLOSE_AFTER, io.read(&mut probe)).await {
+                    if n > 0 {
+                        return false; // not idle: a real receiver would go on; the script says close
+                    }
+                }
+                return script(index) == Reply::AckThenReset;
+            }
+            Reply::KeepalivesThenClose(k) => {
+                for _ in 0..k {
+                    if io.write_all(&encode_ack(0)).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = io.flush().await;
+                return false;
+            }
+            Reply::AckValue(n) => io.write_all(&encode_ack(n)).await,
             Reply::AckPartialThenClose(n) => {
                 let n = n.min(count);
                 keep(&window[..n as usize]);
                 let _ = io.write_all(&encode_ack(n)).await;
-                return;
+                return false;
             }
             Reply::KeepThenClose => {
                 keep(&window);
-                return;
+                return false;
             }
-            Reply::Close => return,
+            Reply::Close => return false,
             Reply::Silent => {
                 // Hold the connection open and read (and drop) whatever comes until the peer leaves.
                 let mut sink = [0u8; 4096];
                 while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
-                return;
+                return false;
             }
             Reply::Garbage => {
                 let _ = io.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
-                return;
+                return false;
             }
         };
         if result.is_err() || io.flush().await.is_err() {
-            return;
+            return false;
         }
     }
 }

@@ -10,6 +10,7 @@ mod poller;
 mod run;
 mod sender;
 mod transformer;
+mod window;
 
 #[cfg(test)]
 mod tests;
@@ -19,5 +20,6 @@ pub use batcher::Batcher;
 pub use link::{link, Inbox, LinkGauge, Outbox};
 pub use messages::{Acked, Batch, Checkpoint, EventChunk, LogChunk, LogRecord};
 pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};
-pub use sender::LumberjackClient;
+pub use sender::{run_sender, SenderExit, SenderSettings};
 pub use transformer::Transformer;
+pub use window::{AckOutcome, InFlight, Window, WindowSizer};

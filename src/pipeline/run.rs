@@ -6,7 +6,7 @@ use super::batcher::Batcher;
 use super::checkpointer::{Checkpointer, Flush};
 use super::link::{link, LinkGauge};
 use super::poller::Poller;
-use super::sender::{LumberjackClient, Sender};
+use super::sender::{Sender, SenderSettings};
 use super::transformer::Transformer;
 use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
 use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
@@ -67,6 +67,9 @@ pub enum RunEnd {
     /// Shutdown was asked for and `shutdown_timeout` passed with windows unacknowledged; the
     /// checkpoint holds only acknowledged positions, so a restart resends them.
     ShutdownTimedOut,
+    /// The Sender exhausted `traceability.max_retries`; nothing was dropped, the checkpoint
+    /// stays before the unsent events.
+    SenderGaveUp,
 }
 
 /// Runs the pipeline. `make_sources` receives the saved positions and returns one source per log group.
@@ -112,17 +115,16 @@ pub async fn run<S: LogSource>(
         board.register("checkpointer"),
     )
     .start_with(checkpointer_in);
-    let sender_status = board.register("sender");
-    let client = LumberjackClient::new(
-        t.host.to_vec(),
-        tls,
-        t.client_timeout.get(),
-        t.compression_level,
-        Backoff::new(t.backoff.init.get(), t.backoff.max.get()),
+    let (gave_up_tx, mut gave_up_rx) = oneshot::channel();
+    Sender::new(
+        sender_in,
+        SenderSettings::from_config(t, tls),
+        to_checkpointer,
         m.clone(),
-        sender_status.clone(),
-    );
-    Sender::new(client, to_checkpointer, sender_status).start_with(sender_in);
+        board.register("sender"),
+        gave_up_tx,
+    )
+    .start();
     let batcher_arbiter = actix::Arbiter::new();
     Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
         .start_on(&batcher_arbiter.handle(), batcher_in);
@@ -168,6 +170,11 @@ pub async fn run<S: LogSource>(
 
     let end = tokio::select! {
         _ = &mut done_rx => RunEnd::Drained,
+        Ok(_) = &mut gave_up_rx => {
+            stop_tx.send_replace(true);
+            let _ = checkpointer.send(Flush).await;
+            RunEnd::SenderGaveUp
+        }
         _ = shutdown => {
             tracing::info!(timeout = %config.pipeline.shutdown_timeout, "shutting down: polling stopped, waiting for outstanding acknowledgements");
             stop_tx.send_replace(true);

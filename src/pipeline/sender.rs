@@ -1,158 +1,322 @@
-//! The Sender actor: delivers one window at a time over Lumberjack, waiting for its ACKs; on any
-//! failure it reconnects with backoff (failing over to the next host) and resends only the
-//! unacknowledged tail. Then it hands the window's checkpoints to the Checkpointer.
+//! The Sender actor: keeps up to `traceability.pipelining` windows in flight on one Lumberjack
+//! connection, matching ACKs to them in order. It takes no batch from its link while the pipeline
+//! is full (backpressure). On any failure it drops the connection, fails over to the next host,
+//! waits with backoff and resends only what was not acknowledged. A window's checkpoints go to the
+//! Checkpointer once it and every window before it are acknowledged.
 
 use super::backoff::Backoff;
 use super::link::{Inbox, Outbox};
+use super::window::{AckOutcome, InFlight, Window, WindowSizer};
 use super::{Acked, Batch};
-use crate::lumberjack::{encode_window, Connection};
+use crate::config::TraceabilityConfig;
+use crate::lumberjack::{client::SendFailure, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use crate::tls::ClientTls;
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
 use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+use tokio_stream::StreamExt;
 
-/// The connection state a delivery needs; moved into each delivery future and back.
-pub struct LumberjackClient {
-    hosts: Vec<String>,
+/// How the Sender talks to its receivers, from `traceability.*`.
+#[derive(Debug, Clone)]
+pub struct SenderSettings {
+    pub hosts: Vec<String>,
+    pub tls: Option<ClientTls>,
+    pub timeout: Duration,
+    pub compression_level: u32,
+    pub pipelining: usize,
+    pub bulk_max_size: usize,
+    pub slow_start: bool,
+    pub max_retries: i64,
+    pub ttl: Option<Duration>,
+    pub progress_timeout: Duration,
+    pub backoff_init: Duration,
+    pub backoff_max: Duration,
+}
+
+impl SenderSettings {
+    pub fn from_config(t: &TraceabilityConfig, tls: Option<ClientTls>) -> SenderSettings {
+        SenderSettings {
+            hosts: t.host.to_vec(),
+            tls,
+            timeout: t.client_timeout.get(),
+            compression_level: t.compression_level,
+            pipelining: t.pipelining.max(1),
+            bulk_max_size: t.bulk_max_size,
+            slow_start: t.slow_start,
+            max_retries: t.max_retries,
+            ttl: Some(t.ttl.get()).filter(|d| !d.is_zero()),
+            progress_timeout: t.progress_timeout.get(),
+            backoff_init: t.backoff.init.get(),
+            backoff_max: t.backoff.max.get(),
+        }
+    }
+}
+
+/// How the Sender's loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderExit {
+    /// Its input ended and everything was acknowledged.
+    Drained,
+    /// The Checkpointer is gone.
+    DownstreamGone,
+    /// `max_retries` failed attempts in a row; the reason of the last one.
+    GaveUp(String),
+}
+
+/// The connection and the policies around it.
+struct Client {
+    s: SenderSettings,
     next_host: usize,
-    tls: Option<ClientTls>,
-    timeout: Duration,
-    compression_level: u32,
     conn: Option<Connection>,
     backoff: Backoff,
+    sizer: WindowSizer,
+    attempts: i64,
     metrics: Metrics,
     status: StatusHandle,
 }
 
-impl LumberjackClient {
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        hosts: Vec<String>,
-        tls: Option<ClientTls>,
-        timeout: Duration,
-        compression_level: u32,
-        backoff: Backoff,
-        metrics: Metrics,
-        status: StatusHandle,
-    ) -> Self {
-        LumberjackClient { hosts, next_host: 0, tls, timeout, compression_level, conn: None, backoff, metrics, status }
-    }
+enum Event {
+    Ack(Result<u32, SendFailure>),
+    Batch(Option<Batch>),
+    Timeout,
+    Nothing,
+}
 
-    /// Delivers every event of `batch`, retrying until the receiver acknowledged them all.
-    pub async fn deliver(&mut self, batch: &Batch) {
-        let mut done = 0usize; // events acknowledged so far
-        let mut wire = batch.wire.clone();
-        while done < batch.events.len() {
-            let count = (batch.events.len() - done) as u32;
-            let timeout = self.timeout;
-            let Some(conn) = self.connection().await else {
-                continue;
-            };
-            let host = conn.host().to_string();
-            match conn.send_window(&wire, count, timeout).await {
-                Ok(acked) => {
-                    self.metrics.window_acked(count as usize, wire.len(), acked.keepalives);
-                    self.status.add("windows_acked", 1);
-                    self.status.set(ActorState::Running);
-                    self.backoff.reset();
-                    done = batch.events.len();
-                }
-                Err(e) => {
-                    self.conn = None;
-                    self.metrics.window_failed(e.kind.label(), e.acked as usize, wire.len());
-                    tracing::warn!(host = %host, error = %e, "window not fully acknowledged; resending the unacknowledged events");
-                    self.status.fail(format!("{host}: {e}"));
-                    if e.acked > 0 {
-                        done += e.acked as usize;
-                        wire = encode_window(&batch.events[done..], self.compression_level);
-                    }
-                    self.failover();
-                    tokio::time::sleep(self.backoff.next_wait()).await;
-                }
+impl Client {
+    async fn connect(&mut self) -> Result<(), String> {
+        let host = self.s.hosts[self.next_host].clone();
+        match Connection::connect(&host, self.s.tls.as_ref(), self.s.timeout).await {
+            Ok(c) => {
+                self.metrics.connected();
+                tracing::info!(host = %host, tls = self.s.tls.is_some(), "connected to the Lumberjack receiver");
+                self.conn = Some(c);
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.window_failed("connect", 0, 0);
+                Err(e.to_string())
             }
         }
     }
 
-    /// The open connection, or a new one; `None` after a failed attempt (already waited out).
-    async fn connection(&mut self) -> Option<&mut Connection> {
-        if self.conn.is_none() {
-            let host = self.hosts[self.next_host].clone();
-            match Connection::connect(&host, self.tls.as_ref(), self.timeout).await {
-                Ok(c) => {
-                    self.metrics.connected();
-                    tracing::info!(host = %host, tls = self.tls.is_some(), "connected to the Lumberjack receiver");
-                    self.conn = Some(c);
-                }
-                Err(e) => {
-                    self.metrics.window_failed("connect", 0, 0);
-                    tracing::warn!(error = %e, "cannot reach the Lumberjack receiver; retrying");
-                    self.status.fail(&e);
-                    self.failover();
-                    tokio::time::sleep(self.backoff.next_wait()).await;
-                    return None;
-                }
-            }
+    /// Before the first window on an idle connection: replace it if the receiver closed it
+    /// meanwhile or it outlived `ttl`. Neither counts as an error.
+    async fn refresh_idle(&mut self) {
+        let Some(conn) = self.conn.as_mut() else { return };
+        let expired = self.s.ttl.is_some_and(|ttl| conn.opened().elapsed() >= ttl);
+        if expired || !conn.is_alive().await {
+            tracing::debug!(host = %conn.host(), expired, "replacing an idle connection");
+            self.metrics.idle_reconnect(if expired { "ttl" } else { "closed_by_receiver" });
+            self.conn = None;
         }
-        self.conn.as_mut()
     }
 
-    fn failover(&mut self) {
-        self.next_host = (self.next_host + 1) % self.hosts.len();
+    /// Records a failure; waits out the backoff unless `max_retries` is exhausted.
+    async fn fail(&mut self, inflight: &mut InFlight, reason: &str, label: &str) -> Result<(), String> {
+        let host =
+            self.conn.take().map(|c| c.host().to_string()).unwrap_or_else(|| self.s.hosts[self.next_host].clone());
+        let acked = inflight.on_failure(self.s.compression_level);
+        if label != "connect" {
+            self.metrics.window_failed(label, acked as usize, 0);
+        }
+        // Connect errors already name the host.
+        let message = if label == "connect" { reason.to_string() } else { format!("{host}: {reason}") };
+        tracing::warn!(error = %message, in_flight = inflight.len(), "delivery failed; resending what was not acknowledged");
+        self.status.fail(&message);
+        self.sizer.on_error();
+        self.next_host = (self.next_host + 1) % self.s.hosts.len();
+        self.attempts += 1;
+        if self.s.max_retries >= 0 && self.attempts > self.s.max_retries {
+            return Err(format!(
+                "gave up after {} attempts (traceability.max_retries {}): {message}",
+                self.attempts, self.s.max_retries
+            ));
+        }
+        tokio::time::sleep(self.backoff.next_wait()).await;
+        Ok(())
+    }
+
+    fn succeeded(&mut self, w: &Window) {
+        self.metrics.window_acked(w.count() as usize, w.wire.len());
+        self.status.add("windows_acked", 1);
+        self.status.set(ActorState::Running);
+        self.sizer.on_success();
+        self.backoff.reset();
+        self.attempts = 0;
     }
 }
 
-pub struct Sender {
-    client: Option<LumberjackClient>,
+/// The Sender's loop: reads batches from `inbox` until it ends and everything is acknowledged.
+pub async fn run_sender(
+    mut inbox: Inbox<Batch>,
+    settings: SenderSettings,
     out: Outbox<Acked>,
+    metrics: Metrics,
+    status: StatusHandle,
+) -> SenderExit {
+    let pipelining = settings.pipelining;
+    let (timeout, progress_timeout) = (settings.timeout, settings.progress_timeout);
+    let mut c = Client {
+        backoff: Backoff::new(settings.backoff_init, settings.backoff_max),
+        sizer: WindowSizer::new(settings.bulk_max_size, settings.slow_start),
+        s: settings,
+        next_host: 0,
+        conn: None,
+        attempts: 0,
+        metrics,
+        status: status.clone(),
+    };
+    let mut inflight = InFlight::default();
+    let mut closed = false;
+    let (mut read_deadline, mut last_progress) = (Instant::now(), Instant::now());
+    loop {
+        for done in inflight.take_done() {
+            if !done.checkpoints.is_empty() && !out.send(Acked { checkpoints: done.checkpoints }, &status).await {
+                return SenderExit::DownstreamGone;
+            }
+        }
+        if closed && inflight.is_empty() {
+            return SenderExit::Drained;
+        }
+
+        // Write while the pipeline has room.
+        if inflight.written() < pipelining && inflight.next_unwritten().is_some() {
+            let first = inflight.written() == 0;
+            if first {
+                c.refresh_idle().await;
+            }
+            if c.conn.is_none() {
+                if let Err(reason) = c.connect().await {
+                    if let Err(gave_up) = c.fail(&mut inflight, &reason, "connect").await {
+                        return SenderExit::GaveUp(gave_up);
+                    }
+                    continue;
+                }
+            }
+            let conn = c.conn.as_mut().expect("connected above");
+            let window = inflight.next_unwritten().expect("checked above");
+            match conn.write_window(&window.wire, timeout).await {
+                Ok(()) => {
+                    window.written = true;
+                    c.metrics.window_size(window.count() as usize);
+                    if first {
+                        read_deadline = Instant::now() + timeout;
+                        last_progress = Instant::now();
+                    }
+                }
+                Err(f) => {
+                    if let Err(gave_up) = c.fail(&mut inflight, &f.to_string(), f.label()).await {
+                        return SenderExit::GaveUp(gave_up);
+                    }
+                }
+            }
+            continue;
+        }
+
+        let waiting = inflight.written() > 0;
+        let can_take = !closed && inflight.len() < pipelining;
+        let event = tokio::select! {
+            ack = async { c.conn.as_mut().expect("written windows have a connection").read_ack().await }, if waiting => Event::Ack(ack),
+            batch = inbox.next(), if can_take => Event::Batch(batch),
+            _ = tokio::time::sleep_until(read_deadline), if waiting => Event::Timeout,
+            else => Event::Nothing,
+        };
+        let failure = match event {
+            Event::Nothing => None,
+            Event::Batch(None) => {
+                closed = true;
+                None
+            }
+            Event::Batch(Some(batch)) => {
+                for w in c.sizer.split(batch, c.s.compression_level) {
+                    inflight.push(w);
+                }
+                None
+            }
+            Event::Timeout => Some(SendFailure::Timeout(timeout)),
+            Event::Ack(Err(f)) => Some(f),
+            Event::Ack(Ok(n)) => {
+                read_deadline = Instant::now() + timeout;
+                match inflight.on_ack(n) {
+                    AckOutcome::Keepalive => {
+                        c.metrics.keepalive();
+                        (last_progress.elapsed() >= progress_timeout)
+                            .then_some(SendFailure::NoProgress(progress_timeout))
+                    }
+                    AckOutcome::Partial => {
+                        last_progress = Instant::now();
+                        None
+                    }
+                    AckOutcome::Protocol { ack, count } => Some(SendFailure::AckAboveWindow { ack, count }),
+                    AckOutcome::Completed(done) => {
+                        last_progress = Instant::now();
+                        let mut checkpoints = Vec::new();
+                        for w in done {
+                            if w.count() > 0 {
+                                c.succeeded(&w);
+                            }
+                            checkpoints.extend(w.checkpoints);
+                        }
+                        if !checkpoints.is_empty() && !out.send(Acked { checkpoints }, &status).await {
+                            return SenderExit::DownstreamGone;
+                        }
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(f) = failure {
+            if let Err(gave_up) = c.fail(&mut inflight, &f.to_string(), f.label()).await {
+                return SenderExit::GaveUp(gave_up);
+            }
+        }
+    }
+}
+
+/// The actor around [`run_sender`]; `gave_up` tells the pipeline when retries are exhausted.
+pub struct Sender {
+    parts: Option<(Inbox<Batch>, SenderSettings, Outbox<Acked>, Metrics)>,
+    gave_up: Option<oneshot::Sender<String>>,
     status: StatusHandle,
 }
 
 impl Sender {
-    pub fn new(client: LumberjackClient, out: Outbox<Acked>, status: StatusHandle) -> Self {
-        Sender { client: Some(client), out, status }
-    }
-
-    pub fn start_with(self, inbox: Inbox<Batch>) -> actix::Addr<Self> {
-        Sender::create(|ctx| {
-            ctx.add_stream(inbox);
-            self
-        })
+    pub fn new(
+        inbox: Inbox<Batch>,
+        settings: SenderSettings,
+        out: Outbox<Acked>,
+        metrics: Metrics,
+        status: StatusHandle,
+        gave_up: oneshot::Sender<String>,
+    ) -> Self {
+        Sender { parts: Some((inbox, settings, out, metrics)), gave_up: Some(gave_up), status }
     }
 }
 
 impl Actor for Sender {
     type Context = Context<Self>;
-    fn started(&mut self, _: &mut Context<Self>) {
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ActorState::Running);
-    }
-    fn stopped(&mut self, _: &mut Context<Self>) {
-        self.status.set(ActorState::Stopped);
-    }
-}
-
-impl StreamHandler<Batch> for Sender {
-    fn handle(&mut self, batch: Batch, ctx: &mut Context<Self>) {
-        let mut client = self.client.take().expect("one delivery at a time");
-        let (out, status) = (self.out.clone(), self.status.clone());
-        // `wait`: no next batch is taken from the link until this one is acknowledged.
-        ctx.wait(
-            async move {
-                client.deliver(&batch).await;
-                let sent =
-                    batch.checkpoints.is_empty() || out.send(Acked { checkpoints: batch.checkpoints }, &status).await;
-                (client, sent)
-            }
-            .into_actor(self)
-            .map(|(client, sent), act, ctx| {
-                act.client = Some(client);
-                if !sent {
-                    ctx.stop();
+        let (inbox, settings, out, metrics) = self.parts.take().expect("started once");
+        let fut = run_sender(inbox, settings, out, metrics, self.status.clone());
+        ctx.spawn(fut.into_actor(self).map(|exit, act, ctx| {
+            if let SenderExit::GaveUp(reason) = exit {
+                tracing::error!(error = %reason, "stopping: the receiver could not be reached; nothing was dropped, the checkpoint stays before the unsent events");
+                act.status.fail(&reason);
+                if let Some(tx) = act.gave_up.take() {
+                    let _ = tx.send(reason);
                 }
-            }),
-        );
+            }
+            ctx.stop();
+        }));
     }
 
-    fn finished(&mut self, ctx: &mut Context<Self>) {
-        ctx.stop();
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        if self.status.state() != Some(ActorState::Failing) {
+            self.status.set(ActorState::Stopped);
+        }
     }
 }

@@ -46,71 +46,198 @@ fn a_checkpoint_without_events_still_travels_in_an_empty_window() {
     assert_eq!(w.checkpoints, vec![checkpoint(7), checkpoint(9)]);
 }
 
-async fn deliver_through(
+fn settings(host: String) -> SenderSettings {
+    let mut t = crate::config::TraceabilityConfig { host: crate::config::List(vec![host]), ..Default::default() };
+    t.backoff.init = crate::config::Dur::millis(1);
+    t.backoff.max = crate::config::Dur::millis(5);
+    t.client_timeout = crate::config::Dur::secs(5);
+    SenderSettings::from_config(&t, None)
+}
+
+/// Runs the Sender loop over `batches` of `n` events each against a scripted receiver; returns
+/// the receiver, the checkpoints forwarded in order, the metrics and how the loop ended.
+async fn send_through(
     script: impl Fn(u64) -> Reply + Send + Sync + 'static,
-    n: u32,
-) -> (crate::lumberjack::ReceiverHandle, Metrics) {
+    batches: &[u32],
+    edit: impl FnOnce(&mut SenderSettings),
+) -> (crate::lumberjack::ReceiverHandle, Vec<i64>, Metrics, SenderExit) {
     let rx = Receiver::start("127.0.0.1:0", None, Arc::new(script)).await.unwrap();
     let metrics = Metrics::new();
-    let mut client = LumberjackClient::new(
-        vec![rx.host()],
-        None,
-        Duration::from_secs(5),
-        3,
-        Backoff::new(Duration::from_millis(1), Duration::from_millis(5)),
-        metrics.clone(),
-        StatusBoard::default().register("sender"),
-    );
-    let ev = events(0..n);
-    let batch = Batch { id: 1, wire: crate::lumberjack::encode_window(&ev, 3), events: ev, checkpoints: vec![] };
-    client.deliver(&batch).await;
-    (rx, metrics)
+    let (to_sender, inbox, _) = link("batcher->sender", 8, &metrics);
+    let (to_checkpointer, mut acked, _) = link("sender->checkpointer", 64, &metrics);
+    let mut s = settings(rx.host());
+    edit(&mut s);
+    let board = StatusBoard::default();
+    let sender = tokio::spawn(run_sender(inbox, s, to_checkpointer, metrics.clone(), board.register("sender")));
+    let mut start = 0;
+    for (i, n) in batches.iter().enumerate() {
+        let ev = events(start..start + n);
+        start += n;
+        let batch = Batch {
+            id: i as u64,
+            wire: crate::lumberjack::encode_window(&ev, 3),
+            events: ev,
+            checkpoints: vec![checkpoint(i as i64 + 1)],
+        };
+        assert!(to_sender.send(batch, &board.register("batcher")).await);
+    }
+    drop(to_sender);
+    let exit = sender.await.unwrap();
+    let mut positions = Vec::new();
+    while let Some(a) = tokio_stream::StreamExt::next(&mut acked).await {
+        positions.extend(a.checkpoints.iter().map(|c| c.next_start_ms));
+    }
+    (rx, positions, metrics, exit)
+}
+
+fn payloads(rx: &crate::lumberjack::ReceiverHandle) -> Vec<Bytes> {
+    rx.events().into_iter().map(|e| e.payload).collect()
 }
 
 #[tokio::test]
 async fn after_a_partial_ack_only_the_tail_is_resent() {
-    let (rx, metrics) = deliver_through(
-        |w| {
-            if w == 0 {
-                Reply::AckPartialThenClose(3)
-            } else {
-                Reply::AckAll
-            }
-        },
-        10,
-    )
-    .await;
-    let got: Vec<Bytes> = rx.events().into_iter().map(|e| e.payload).collect();
-    assert_eq!(got, events(0..10), "every event exactly once, in order");
+    let (rx, positions, metrics, exit) =
+        send_through(|w| if w == 0 { Reply::AckPartialThenClose(3) } else { Reply::AckAll }, &[10], |_| {}).await;
+    assert_eq!(exit, SenderExit::Drained);
+    assert_eq!(payloads(&rx), events(0..10), "every event exactly once, in order");
     let second: Vec<u32> = rx.events().iter().filter(|e| e.window == 1).map(|e| e.seq).collect();
     assert_eq!(second, (1..=7).collect::<Vec<_>>(), "the tail is re-framed from sequence 1");
     assert_eq!(metrics.events_acked_total(), 10);
+    assert_eq!(positions, vec![1]);
     assert_eq!(rx.connections(), 2);
 }
 
 #[tokio::test]
 async fn a_window_lost_before_its_ack_is_resent_whole_and_duplicates_stay_within_it() {
-    let (rx, _) = deliver_through(
-        |w| {
-            if w == 0 {
-                Reply::KeepThenClose
-            } else {
-                Reply::AckAll
-            }
-        },
-        6,
-    )
-    .await;
-    let got: Vec<Bytes> = rx.events().into_iter().map(|e| e.payload).collect();
-    assert_eq!(got, [events(0..6), events(0..6)].concat());
+    let (rx, _, _, _) = send_through(|w| if w == 0 { Reply::KeepThenClose } else { Reply::AckAll }, &[6], |_| {}).await;
+    assert_eq!(payloads(&rx), [events(0..6), events(0..6)].concat());
 }
 
 #[tokio::test]
 async fn garbage_and_resets_are_survived() {
-    let (rx, metrics) = deliver_through(|w| [Reply::Garbage, Reply::Close, Reply::AckAll][w.min(2) as usize], 4).await;
-    assert_eq!(rx.events().into_iter().map(|e| e.payload).collect::<Vec<_>>(), events(0..4));
-    assert!(metrics.encode().contains("apigw_agent_send_errors_total{reason=\"protocol\"} 1"), "{}", metrics.encode());
-    assert!(metrics.encode().contains("apigw_agent_send_errors_total{reason=\"closed\"} 1"));
+    let (rx, _, metrics, _) =
+        send_through(|w| [Reply::Garbage, Reply::Close, Reply::AckAll][w.min(2) as usize], &[4], |_| {}).await;
+    assert_eq!(payloads(&rx), events(0..4));
+    assert_eq!((metrics.send_errors_total("protocol"), metrics.send_errors_total("closed")), (1, 1));
+}
+
+#[tokio::test]
+async fn pipelined_windows_are_acknowledged_in_order_and_checkpoints_follow_them() {
+    let (rx, positions, metrics, exit) = send_through(|_| Reply::AckAll, &[5, 3, 7, 1, 4], |s| s.pipelining = 3).await;
+    assert_eq!(exit, SenderExit::Drained);
+    assert_eq!(payloads(&rx), events(0..20));
+    assert_eq!(positions, vec![1, 2, 3, 4, 5]);
+    assert_eq!((metrics.events_acked_total(), rx.connections()), (20, 1));
+}
+
+#[tokio::test]
+async fn a_failure_with_windows_in_flight_resends_all_of_them_in_order() {
+    // Window 1 (the second) is dropped with the connection: windows 1 and 2 go again.
+    let script = |w| if w == 1 { Reply::Close } else { Reply::AckAll };
+    let (rx, positions, _, _) = send_through(script, &[2, 2, 2], |s| s.pipelining = 3).await;
+    let got = payloads(&rx);
+    assert_eq!(got, events(0..6), "the receiver kept nothing of the closed window, so no duplicates");
+    assert_eq!(positions, vec![1, 2, 3]);
+}
+
+#[tokio::test]
+async fn only_keepalives_for_longer_than_the_progress_timeout_fail_over() {
+    let script = |w| if w == 0 { Reply::KeepalivesThenClose(50) } else { Reply::AckAll };
+    let (rx, _, metrics, _) = send_through(script, &[3], |s| s.progress_timeout = Duration::ZERO).await;
+    assert_eq!(payloads(&rx), events(0..3));
+    assert_eq!(metrics.send_errors_total("no_progress"), 1);
+    assert_eq!(metrics.keepalives_total(), 1, "the first keepalive past the limit fails the connection");
+}
+
+#[tokio::test]
+async fn keepalives_within_the_progress_timeout_are_fine() {
+    let (rx, _, metrics, _) = send_through(|_| Reply::KeepalivesThenAck(20), &[3, 3], |_| {}).await;
+    assert_eq!(payloads(&rx), events(0..6));
+    assert_eq!((metrics.keepalives_total(), metrics.send_errors_total("no_progress"), rx.connections()), (40, 0, 1));
+}
+
+#[tokio::test]
+async fn an_ack_above_the_window_is_a_protocol_error() {
+    let (rx, _, metrics, _) =
+        send_through(|w| if w == 0 { Reply::AckValue(99) } else { Reply::AckAll }, &[3], |_| {}).await;
+    assert_eq!(metrics.send_errors_total("protocol"), 1);
+    assert_eq!(rx.connections(), 2);
+}
+
+#[tokio::test]
+async fn max_retries_gives_up_without_forwarding_the_checkpoint() {
+    let (rx, positions, _, exit) = send_through(|_| Reply::Close, &[3], |s| s.max_retries = 2).await;
+    assert!(
+        matches!(&exit, SenderExit::GaveUp(r) if r.starts_with("gave up after 3 attempts (traceability.max_retries 2): 127.0.0.1:")),
+        "{exit:?}"
+    );
+    assert!(positions.is_empty());
+    assert_eq!(rx.windows(), 3);
+}
+
+#[tokio::test]
+async fn slow_start_grows_windows_from_10_and_splits_batches() {
+    let (rx, positions, _, _) = send_through(
+        |_| Reply::AckAll,
+        &[100],
+        |s| {
+            s.slow_start = true;
+            s.bulk_max_size = 100;
+        },
+    )
+    .await;
+    let mut sizes: Vec<usize> = Vec::new();
+    for e in rx.events() {
+        if sizes.len() as u64 <= e.window {
+            sizes.push(0);
+        }
+        sizes[e.window as usize] += 1;
+    }
+    // The batch is cut at the size current when it arrives (10): later batches get larger windows.
+    assert_eq!(sizes, vec![10; 10]);
+    assert_eq!(payloads(&rx), events(0..100));
+    assert_eq!(positions, vec![1], "one checkpoint, after the last window");
+}
+
+#[test]
+fn window_sizer_grows_by_half_and_halves_on_errors() {
+    let mut s = WindowSizer::new(100, true);
+    let mut seen = vec![s.size()];
+    for _ in 0..7 {
+        s.on_success();
+        seen.push(s.size());
+    }
+    assert_eq!(seen, vec![10, 15, 23, 35, 53, 80, 100, 100]);
+    s.on_error();
+    assert_eq!(s.size(), 50);
+    let mut fixed = WindowSizer::new(2048, false);
+    fixed.on_error();
+    assert_eq!(fixed.size(), 2048);
+}
+
+#[test]
+fn acks_complete_the_front_window_and_the_checkpoint_only_windows_behind_it() {
+    let win = |n: u32, cp: Vec<Checkpoint>| Window {
+        events: events(0..n),
+        wire: Bytes::new(),
+        checkpoints: cp,
+        written: n > 0,
+        acked: 0,
+    };
+    let mut f = InFlight::default();
+    f.push(win(3, vec![]));
+    f.push(win(0, vec![checkpoint(5)]));
+    f.push(win(2, vec![checkpoint(6)]));
+    assert_eq!(f.on_ack(0), AckOutcome::Keepalive);
+    assert_eq!(f.on_ack(2), AckOutcome::Partial);
+    assert_eq!(f.on_ack(4), AckOutcome::Protocol { ack: 4, count: 3 });
+    let AckOutcome::Completed(done) = f.on_ack(3) else { panic!() };
+    assert_eq!(done.iter().map(|w| w.count()).collect::<Vec<_>>(), vec![3, 0]);
+    assert_eq!(f.len(), 1);
+    // A failure after a partial ACK keeps only the tail of the front window.
+    assert_eq!(f.on_ack(1), AckOutcome::Partial);
+    assert_eq!(f.on_failure(0), 1);
+    assert_eq!(f.next_unwritten().unwrap().events, events(1..2));
 }
 
 #[test]
@@ -140,4 +267,58 @@ fn records_that_do_not_parse_are_counted_per_reason_and_skipped() {
     };
     assert_eq!(t.transform(&chunk).len(), 2);
     assert_eq!((metrics.rejected_total("not_json"), metrics.rejected_total("bad_status")), (2, 1));
+}
+
+/// The receiver closes the connection after each window (FIN, or RST like Logstash's idle close);
+/// the next window, sent once that close happened, must cost no error, backoff or resend.
+async fn idle_close_costs_nothing(reply: Reply) {
+    let rx = Receiver::start("127.0.0.1:0", None, Arc::new(move |_| reply)).await.unwrap();
+    let metrics = Metrics::new();
+    let (to_sender, inbox, _) = link("batcher->sender", 8, &metrics);
+    let (to_checkpointer, _acked, _) = link("sender->checkpointer", 64, &metrics);
+    let board = StatusBoard::default();
+    let mut s = settings(rx.host());
+    s.backoff_init = Duration::from_secs(30); // a backoff would show as a hang
+    s.backoff_max = Duration::from_secs(30);
+    let sender = tokio::spawn(run_sender(inbox, s, to_checkpointer, metrics.clone(), board.register("sender")));
+    let status = board.register("batcher");
+    for i in 0..3u32 {
+        let ev = events(i * 4..i * 4 + 4);
+        let batch =
+            Batch { id: i as u64, wire: crate::lumberjack::encode_window(&ev, 0), events: ev, checkpoints: vec![] };
+        assert!(to_sender.send(batch, &status).await);
+        assert_eq!(rx.wait_for_closed(i as u64 + 1, Duration::from_secs(10)).await, i as u64 + 1);
+    }
+    drop(to_sender);
+    assert_eq!(tokio::time::timeout(Duration::from_secs(10), sender).await.unwrap().unwrap(), SenderExit::Drained);
+    assert_eq!(payloads(&rx), events(0..12));
+    assert_eq!(metrics.idle_reconnects_total("closed_by_receiver"), 2);
+    for reason in ["closed", "read", "write", "timeout", "protocol", "connect"] {
+        assert_eq!(metrics.send_errors_total(reason), 0, "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_closing_idle_connections_costs_nothing() {
+    idle_close_costs_nothing(Reply::AckThenClose).await;
+}
+
+#[tokio::test]
+async fn a_receiver_resetting_idle_connections_costs_nothing() {
+    idle_close_costs_nothing(Reply::AckThenReset).await;
+}
+
+#[tokio::test]
+async fn connections_older_than_the_ttl_are_replaced_between_windows() {
+    let (rx, _, metrics, _) = send_through(
+        |_| Reply::AckAll,
+        &[2, 2, 2],
+        |s| {
+            s.ttl = Some(Duration::ZERO);
+            s.pipelining = 1;
+        },
+    )
+    .await;
+    assert_eq!(payloads(&rx), events(0..6));
+    assert_eq!((rx.connections(), metrics.idle_reconnects_total("ttl")), (3, 2));
 }

@@ -43,6 +43,8 @@ pub struct Metrics {
     aws_requests: Family<ApiLabel, Counter>,
     checkpoint_writes: Counter,
     queue_depth: Family<LinkLabel, Gauge>,
+    window_size: Gauge,
+    idle_reconnects: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -68,6 +70,8 @@ impl Metrics {
             aws_requests: Family::default(),
             checkpoint_writes: Counter::default(),
             queue_depth: Family::default(),
+            window_size: Gauge::default(),
+            idle_reconnects: Family::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
         r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
@@ -80,6 +84,8 @@ impl Metrics {
         r.register("connections", "Lumberjack connections opened", m.connects.clone());
         r.register("aws_requests", "AWS API calls, by API and outcome", m.aws_requests.clone());
         r.register("checkpoint_writes", "State file writes", m.checkpoint_writes.clone());
+        r.register("window_size", "Events in the last Lumberjack window written", m.window_size.clone());
+        r.register("idle_reconnects", "Idle connections replaced before use, by reason", m.idle_reconnects.clone());
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
         Metrics { registry: Arc::new(r), ..m }
     }
@@ -93,11 +99,33 @@ impl Metrics {
     pub fn events_built(&self, n: usize) {
         self.events_built.inc_by(n as u64);
     }
-    pub fn window_acked(&self, events: usize, bytes: usize, keepalives: u32) {
+    pub fn window_acked(&self, events: usize, bytes: usize) {
         self.events_acked.inc_by(events as u64);
         self.batches_acked.inc();
         self.bytes_sent.inc_by(bytes as u64);
-        self.keepalives.inc_by(keepalives as u64);
+    }
+    pub fn keepalive(&self) {
+        self.keepalives.inc();
+    }
+    /// The size of the last window written (changes with slow start).
+    pub fn window_size(&self, events: usize) {
+        self.window_size.set(events as i64);
+    }
+    /// An idle connection replaced before use: closed by the receiver, or past its TTL.
+    pub fn idle_reconnect(&self, reason: &str) {
+        self.idle_reconnects.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+    }
+    pub fn keepalives_total(&self) -> u64 {
+        self.keepalives.get()
+    }
+    pub fn send_errors_total(&self, reason: &str) -> u64 {
+        self.send_errors.get_or_create(&ReasonLabel { reason: reason.into() }).get()
+    }
+    pub fn idle_reconnects_total(&self, reason: &str) -> u64 {
+        self.idle_reconnects.get_or_create(&ReasonLabel { reason: reason.into() }).get()
+    }
+    pub fn connections_total(&self) -> u64 {
+        self.connects.get()
     }
     /// A send that failed after `acked` events of the window were acknowledged.
     pub fn window_failed(&self, reason: &str, acked: usize, bytes: usize) {

@@ -118,6 +118,9 @@ impl StatusHandle {
         }
         self.board.changes.send_modify(|n| *n += 1);
     }
+    pub fn state(&self) -> Option<ActorState> {
+        self.board.state_of(&self.name)
+    }
     pub fn set(&self, state: ActorState) {
         self.update(|e| {
             e.state = state;
