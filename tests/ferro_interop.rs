@@ -4,35 +4,70 @@ mod support;
 use support::run_synthetic;
 
 use apigw_agent::demo::{demo_config, tally};
-use apigw_agent::lumberjack::{encode_window, Connection, ReceivedEvent};
+use apigw_agent::lumberjack::{encode_window, Connection, ReceivedEvent, Reply};
 use apigw_agent::pipeline::RunEnd;
 use bytes::Bytes;
 use ferro_lumberjack::server::Server;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Starts a ferro-lumberjack server that acknowledges every window; returns its address and
-/// what it received as (window index, seq, payload).
-async fn ferro_server() -> (String, Arc<Mutex<Vec<ReceivedEvent>>>) {
+type Kept = Arc<Mutex<Vec<ReceivedEvent>>>;
+
+/// A ferro-lumberjack server answering each window (numbered over all connections) as `script`
+/// says, with ferro's own API; returns its address and what it kept.
+async fn ferro_scripted(script: impl Fn(u64) -> Reply + Send + Sync + 'static) -> (String, Kept) {
     let listener = Server::builder().bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let got = Arc::new(Mutex::new(Vec::new()));
+    let got: Kept = Arc::new(Mutex::new(Vec::new()));
     let sink = got.clone();
     tokio::spawn(async move {
         let mut window = 0u64;
-        while let Ok(mut conn) = listener.accept().await {
-            while let Ok(Some(w)) = conn.read_and_ack().await {
-                let mut all = sink.lock().unwrap();
-                all.extend(w.events.into_iter().map(|e| ReceivedEvent {
-                    window,
-                    seq: e.seq,
-                    payload: Bytes::from(e.payload),
-                }));
+        'connections: while let Ok(mut conn) = listener.accept().await {
+            while let Ok(Some(w)) = conn.read_window().await {
+                let keep = |n: usize, window: u64| {
+                    sink.lock().unwrap().extend(w.events.iter().take(n).map(|e| ReceivedEvent {
+                        window,
+                        seq: e.seq,
+                        payload: Bytes::from(e.payload.clone()),
+                    }))
+                };
+                let all = w.events.len();
+                let reply = script(window);
                 window += 1;
+                match reply {
+                    Reply::AckAll => {
+                        keep(all, window - 1);
+                        if conn.send_ack(w.last_seq).await.is_err() {
+                            continue 'connections;
+                        }
+                    }
+                    Reply::KeepalivesThenAck(k) => {
+                        for _ in 0..k {
+                            let _ = conn.send_ack(0).await;
+                        }
+                        keep(all, window - 1);
+                        let _ = conn.send_ack(w.last_seq).await;
+                    }
+                    Reply::AckPartialThenClose(n) => {
+                        keep(n as usize, window - 1);
+                        let _ = conn.send_ack(n).await;
+                        continue 'connections;
+                    }
+                    Reply::KeepThenClose => {
+                        keep(all, window - 1);
+                        continue 'connections;
+                    }
+                    Reply::Silent => while let Ok(Some(_)) = conn.read_window().await {},
+                    _ => continue 'connections,
+                }
             }
         }
     });
     (addr, got)
+}
+
+async fn ferro_server() -> (String, Kept) {
+    ferro_scripted(|_| Reply::AckAll).await
 }
 
 #[tokio::test]
@@ -76,4 +111,65 @@ fn the_whole_pipeline_delivers_to_ferro() {
         assert!(seqs.len() <= 256);
         assert_eq!(seqs, &(1..=seqs.len() as u32).collect::<Vec<_>>());
     }
+}
+
+/// The Sender against ferro answering with faults: a partial ACK, keepalive storms, a window kept
+/// but never acknowledged, a reset mid-window, a silent server. Every event arrives; the only
+/// duplicates are the events of the window kept without an ACK.
+#[tokio::test]
+async fn the_sender_survives_ferro_answering_with_faults() {
+    use apigw_agent::pipeline::{link, run_sender, Batch, Checkpoint, SenderExit, SenderSettings};
+    use apigw_agent::telemetry::{Metrics, StatusBoard};
+    let replies = [
+        Reply::AckPartialThenClose(4),
+        Reply::KeepalivesThenAck(25),
+        Reply::KeepThenClose,
+        Reply::Close,
+        Reply::Silent,
+        Reply::AckAll,
+        Reply::KeepalivesThenAck(3),
+    ];
+    let (addr, got) = ferro_scripted(move |w| replies.get(w as usize).copied().unwrap_or(Reply::AckAll)).await;
+    let metrics = Metrics::new();
+    let board = StatusBoard::default();
+    let (to_sender, inbox, _) = link("batcher->sender", 4, &metrics);
+    let (to_checkpointer, mut acked, _) = link("sender->checkpointer", 64, &metrics);
+    let mut t = apigw_agent::config::TraceabilityConfig::default();
+    t.host = apigw_agent::config::List::of(&[&addr]);
+    t.client_timeout = apigw_agent::config::Dur::millis(500);
+    t.backoff.init = apigw_agent::config::Dur::millis(1);
+    t.backoff.max = apigw_agent::config::Dur::millis(10);
+    let sender = tokio::spawn(run_sender(
+        inbox,
+        SenderSettings::from_config(&t, None),
+        to_checkpointer,
+        metrics.clone(),
+        board.register("sender"),
+    ));
+    let status = board.register("batcher");
+    let mut sent = Vec::new();
+    for i in 0..8u32 {
+        let events: Vec<Bytes> = (0..10).map(|j| Bytes::from(format!("{{\"b\":{i},\"e\":{j}}}"))).collect();
+        sent.extend(events.iter().cloned());
+        let checkpoints = vec![Checkpoint { log_group: "/g".into(), next_start_ms: i as i64 + 1 }];
+        assert!(
+            to_sender.send(Batch { id: i as u64, wire: encode_window(&events, 3), events, checkpoints }, &status).await
+        );
+    }
+    drop(to_sender);
+    assert_eq!(tokio::time::timeout(Duration::from_secs(60), sender).await.unwrap().unwrap(), SenderExit::Drained);
+
+    let kept = got.lock().unwrap().clone();
+    let unique: std::collections::BTreeSet<Bytes> = kept.iter().map(|e| e.payload.clone()).collect();
+    assert_eq!(unique, sent.iter().cloned().collect(), "every event arrived");
+    let kept_unacked = kept.iter().filter(|e| e.window == 2).count();
+    assert_eq!(kept.len(), sent.len() + kept_unacked, "duplicates only from the window kept without an ACK");
+    let mut positions = Vec::new();
+    while let Some(a) = tokio_stream::StreamExt::next(&mut acked).await {
+        positions.extend(a.checkpoints.iter().map(|c| c.next_start_ms));
+    }
+    assert_eq!(positions, (1..=8).collect::<Vec<_>>(), "checkpoints forwarded once each, in order");
+    assert_eq!(metrics.keepalives_total(), 28);
+    assert_eq!(metrics.send_errors_total("timeout"), 1, "the silent server");
+    assert!(metrics.send_errors_total("closed") + metrics.send_errors_total("read") >= 3);
 }

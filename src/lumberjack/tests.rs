@@ -133,3 +133,29 @@ async fn dial_to_a_closed_port_names_the_host() {
     let err = Connection::connect(&host, None, T).await.unwrap_err();
     assert!(err.to_string().starts_with(&format!("connecting to {host}: ")), "{err}");
 }
+
+#[test]
+fn the_decoder_never_panics_on_random_or_truncated_input() {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let mut rng = StdRng::seed_from_u64(42);
+    let valid = encode_window(&events(20), 3);
+    for i in 0..20_000 {
+        let mut bytes: Vec<u8> = if i % 2 == 0 {
+            (0..rng.random_range(0..64)).map(|_| rng.random()).collect()
+        } else {
+            // A valid window with a few bytes flipped or cut.
+            let mut v = valid.to_vec();
+            for _ in 0..rng.random_range(1..4) {
+                let at = rng.random_range(0..v.len());
+                v[at] = rng.random();
+            }
+            v.truncate(rng.random_range(0..=v.len()));
+            v
+        };
+        if i % 7 == 0 {
+            bytes.splice(0..0, *b"2");
+        }
+        let mut buf = BytesMut::from(&bytes[..]);
+        while let Ok(Some(_)) = FrameDecoder.decode(&mut buf) {}
+    }
+}
