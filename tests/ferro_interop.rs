@@ -134,9 +134,11 @@ async fn the_sender_survives_ferro_answering_with_faults() {
     let board = StatusBoard::default();
     let (to_sender, inbox, _) = link("batcher->sender", 4, &metrics);
     let (to_checkpointer, mut acked, _) = link("sender->checkpointer", 64, &metrics);
-    let mut t = apigw_agent::config::TraceabilityConfig::default();
-    t.host = apigw_agent::config::List::of(&[&addr]);
-    t.client_timeout = apigw_agent::config::Dur::millis(500);
+    let mut t = apigw_agent::config::TraceabilityConfig {
+        host: apigw_agent::config::List::of(&[&addr]),
+        client_timeout: apigw_agent::config::Dur::millis(500),
+        ..Default::default()
+    };
     t.backoff.init = apigw_agent::config::Dur::millis(1);
     t.backoff.max = apigw_agent::config::Dur::millis(10);
     let sender = tokio::spawn(run_sender(
