@@ -118,7 +118,7 @@ fn the_whole_pipeline_delivers_to_ferro() {
 /// duplicates are the events of the window kept without an ACK.
 #[tokio::test]
 async fn the_sender_survives_ferro_answering_with_faults() {
-    use apigw_agent::pipeline::{link, run_sender, Batch, Checkpoint, SenderExit, SenderSettings};
+    use apigw_agent::pipeline::{link, run_sender, Batch, Checkpoint, SenderExit, SenderSettings, SharedInbox};
     use apigw_agent::telemetry::{Metrics, StatusBoard};
     let replies = [
         Reply::AckPartialThenClose(4),
@@ -142,7 +142,7 @@ async fn the_sender_survives_ferro_answering_with_faults() {
     t.backoff.init = apigw_agent::config::Dur::millis(1);
     t.backoff.max = apigw_agent::config::Dur::millis(10);
     let sender = tokio::spawn(run_sender(
-        inbox,
+        SharedInbox::new(inbox),
         SenderSettings::from_config(&t, None),
         to_checkpointer,
         metrics.clone(),

@@ -18,6 +18,8 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("traceability.client_timeout", "TRACEABILITY_CLIENTTIMEOUT"),
     ("traceability.enable_ssl", "TRACEABILITY_ENABLE_SSL"),
     ("traceability.pipelining", "TRACEABILITY_PIPELINING"),
+    ("traceability.loadbalance", "TRACEABILITY_LOADBALANCE"),
+    ("traceability.worker", "TRACEABILITY_WORKER"),
     ("traceability.slow_start", "TRACEABILITY_SLOWSTART"),
     ("traceability.max_retries", "TRACEABILITY_MAXRETRIES"),
     ("traceability.ttl", "TRACEABILITY_TTL"),

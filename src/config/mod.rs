@@ -136,6 +136,10 @@ pub struct TraceabilityConfig {
     pub enable_ssl: bool,
     /// TLS settings.
     pub ssl: SslConfig,
+    /// Send to every host at once (`worker` connections each) instead of failing over in order (TRACEABILITY_LOADBALANCE).
+    pub loadbalance: bool,
+    /// Connections per host, 1-64 (TRACEABILITY_WORKER).
+    pub worker: usize,
     /// Windows in flight per connection, their ACKs matched in order; 0 or 1 = one at a time (TRACEABILITY_PIPELINING).
     pub pipelining: usize,
     /// Start windows at 10 events, x1.5 per acknowledged window up to bulk_max_size, halve on errors (TRACEABILITY_SLOWSTART).
@@ -163,6 +167,8 @@ impl Default for TraceabilityConfig {
             client_timeout: Dur::secs(60),
             enable_ssl: true,
             ssl: SslConfig::default(),
+            loadbalance: false,
+            worker: 1,
             pipelining: 2,
             slow_start: false,
             max_retries: -1,

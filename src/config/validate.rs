@@ -71,6 +71,9 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             }
         }
     }
+    if t.worker == 0 || t.worker > 64 {
+        err("traceability.worker", format!("{} is out of range; expected 1 to 64 connections per host", t.worker));
+    }
     if t.pipelining > 64 {
         err("traceability.pipelining", format!("{} is out of range; expected 0 to 64 windows in flight", t.pipelining));
     }

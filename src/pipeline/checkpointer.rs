@@ -2,7 +2,7 @@
 //! state file at most every `state.flush_interval`, and once more when the pipeline ends.
 
 use super::link::Inbox;
-use super::Acked;
+use super::{Acked, Checkpoint};
 use crate::checkpoint::{CheckpointStore, GroupPosition};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use actix::{Actor, AsyncContext, Context, StreamHandler};
@@ -16,6 +16,7 @@ pub struct Checkpointer {
     dirty: bool,
     flush_interval: Duration,
     done: Option<oneshot::Sender<()>>,
+    sequence: AckSequence,
     metrics: Metrics,
     status: StatusHandle,
 }
@@ -29,7 +30,16 @@ impl Checkpointer {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        Checkpointer { store, positions, dirty: false, flush_interval, done: Some(done), metrics, status }
+        Checkpointer {
+            store,
+            positions,
+            dirty: false,
+            flush_interval,
+            done: Some(done),
+            sequence: AckSequence::default(),
+            metrics,
+            status,
+        }
     }
 
     pub fn start_with(self, inbox: Inbox<Acked>) -> actix::Addr<Self> {
@@ -77,7 +87,7 @@ impl Actor for Checkpointer {
 
 impl StreamHandler<Acked> for Checkpointer {
     fn handle(&mut self, acked: Acked, _: &mut Context<Self>) {
-        for c in acked.checkpoints {
+        for c in self.sequence.complete(acked) {
             let entry = self
                 .positions
                 .entry(c.log_group.to_string())
@@ -101,5 +111,34 @@ impl actix::Handler<Flush> for Checkpointer {
     type Result = ();
     fn handle(&mut self, _: Flush, _: &mut Context<Self>) {
         self.write();
+    }
+}
+
+/// Applies batch completions in batch order: with several Sender workers a later batch can be
+/// acknowledged first, and its checkpoint must wait until every earlier batch is done. Holds at
+/// most as many completions as there are batches in flight.
+#[derive(Debug)]
+pub struct AckSequence {
+    next: u64,
+    early: BTreeMap<u64, Vec<Checkpoint>>,
+}
+
+impl Default for AckSequence {
+    /// The Batcher numbers batches from 1.
+    fn default() -> Self {
+        AckSequence { next: 1, early: BTreeMap::new() }
+    }
+}
+
+impl AckSequence {
+    /// Records `acked`; returns the checkpoints that are now safe, in order.
+    pub fn complete(&mut self, acked: Acked) -> Vec<Checkpoint> {
+        self.early.insert(acked.batch_id, acked.checkpoints);
+        let mut ready = Vec::new();
+        while let Some(checkpoints) = self.early.remove(&self.next) {
+            ready.extend(checkpoints);
+            self.next += 1;
+        }
+        ready
     }
 }

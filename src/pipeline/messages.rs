@@ -44,8 +44,10 @@ pub struct Batch {
     pub checkpoints: Vec<Checkpoint>,
 }
 
-/// Sender -> Checkpointer: positions now fully acknowledged.
+/// Sender -> Checkpointer: batch `batch_id` is fully acknowledged, with the positions it completes.
+/// Several Sender workers may finish batches out of order; the Checkpointer applies them in id order.
 #[derive(Debug, Clone)]
 pub struct Acked {
+    pub batch_id: u64,
     pub checkpoints: Vec<Checkpoint>,
 }

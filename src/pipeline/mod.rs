@@ -17,9 +17,10 @@ mod tests;
 
 pub use backoff::Backoff;
 pub use batcher::Batcher;
+pub use checkpointer::AckSequence;
 pub use link::{link, Inbox, LinkGauge, Outbox};
 pub use messages::{Acked, Batch, Checkpoint, EventChunk, LogChunk, LogRecord};
 pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};
-pub use sender::{run_sender, SenderExit, SenderSettings};
+pub use sender::{run_sender, SenderExit, SenderSettings, SharedInbox};
 pub use transformer::Transformer;
 pub use window::{AckOutcome, InFlight, Window, WindowSizer};

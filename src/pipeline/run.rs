@@ -6,7 +6,7 @@ use super::batcher::Batcher;
 use super::checkpointer::{Checkpointer, Flush};
 use super::link::{link, LinkGauge};
 use super::poller::Poller;
-use super::sender::{Sender, SenderSettings};
+use super::sender::{Sender, SenderSettings, SharedInbox};
 use super::transformer::Transformer;
 use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
 use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
@@ -115,16 +115,31 @@ pub async fn run<S: LogSource>(
         board.register("checkpointer"),
     )
     .start_with(checkpointer_in);
-    let (gave_up_tx, mut gave_up_rx) = oneshot::channel();
-    Sender::new(
-        sender_in,
-        SenderSettings::from_config(t, tls),
-        to_checkpointer,
-        m.clone(),
-        board.register("sender"),
-        gave_up_tx,
-    )
-    .start();
+    // Sender workers share the batch link; with loadbalance each starts on its own host (and
+    // fails over to the next), otherwise all start on the first.
+    let (gave_up_tx, mut gave_up_rx) = tokio::sync::mpsc::channel(1);
+    let tls_settings = SenderSettings::from_config(t, tls);
+    let shared = SharedInbox::new(sender_in);
+    let starts: Vec<usize> = if t.loadbalance { (0..t.host.len()).collect() } else { vec![0] };
+    let mut n = 0;
+    for start in starts {
+        for _ in 0..t.worker {
+            let mut settings = tls_settings.clone();
+            settings.hosts.rotate_left(start);
+            let name = if n == 0 { "sender".to_string() } else { format!("sender-{n}") };
+            Sender::new(
+                shared.clone(),
+                settings,
+                to_checkpointer.clone(),
+                m.clone(),
+                board.register(name),
+                gave_up_tx.clone(),
+            )
+            .start();
+            n += 1;
+        }
+    }
+    drop((to_checkpointer, gave_up_tx));
     let batcher_arbiter = actix::Arbiter::new();
     Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
         .start_on(&batcher_arbiter.handle(), batcher_in);
@@ -170,7 +185,7 @@ pub async fn run<S: LogSource>(
 
     let end = tokio::select! {
         _ = &mut done_rx => RunEnd::Drained,
-        Ok(_) = &mut gave_up_rx => {
+        Some(_) = gave_up_rx.recv() => {
             stop_tx.send_replace(true);
             let _ = checkpointer.send(Flush).await;
             RunEnd::SenderGaveUp

@@ -13,8 +13,8 @@ use crate::lumberjack::{client::SendFailure, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use crate::tls::ClientTls;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_stream::StreamExt;
 
@@ -148,9 +148,31 @@ impl Client {
     }
 }
 
+/// Tells the Checkpointer that the batch a completed window ends is done; false when it is gone.
+async fn forward(out: &Outbox<Acked>, w: Window, status: &StatusHandle) -> bool {
+    match w.batch_id {
+        Some(batch_id) => out.send(Acked { batch_id, checkpoints: w.checkpoints }, status).await,
+        None => true,
+    }
+}
+
+/// The batch link, shared by the Sender workers: each takes the next batch when it has room.
+#[derive(Clone)]
+pub struct SharedInbox(Arc<tokio::sync::Mutex<Inbox<Batch>>>);
+
+impl SharedInbox {
+    pub fn new(inbox: Inbox<Batch>) -> SharedInbox {
+        SharedInbox(Arc::new(tokio::sync::Mutex::new(inbox)))
+    }
+    /// Cancel-safe: a batch is only taken out of the channel when this completes.
+    async fn next(&self) -> Option<Batch> {
+        self.0.lock().await.next().await
+    }
+}
+
 /// The Sender's loop: reads batches from `inbox` until it ends and everything is acknowledged.
 pub async fn run_sender(
-    mut inbox: Inbox<Batch>,
+    inbox: SharedInbox,
     settings: SenderSettings,
     out: Outbox<Acked>,
     metrics: Metrics,
@@ -173,7 +195,7 @@ pub async fn run_sender(
     let (mut read_deadline, mut last_progress) = (Instant::now(), Instant::now());
     loop {
         for done in inflight.take_done() {
-            if !done.checkpoints.is_empty() && !out.send(Acked { checkpoints: done.checkpoints }, &status).await {
+            if !forward(&out, done, &status).await {
                 return SenderExit::DownstreamGone;
             }
         }
@@ -252,15 +274,13 @@ pub async fn run_sender(
                     AckOutcome::Protocol { ack, count } => Some(SendFailure::AckAboveWindow { ack, count }),
                     AckOutcome::Completed(done) => {
                         last_progress = Instant::now();
-                        let mut checkpoints = Vec::new();
                         for w in done {
                             if w.count() > 0 {
                                 c.succeeded(&w);
                             }
-                            checkpoints.extend(w.checkpoints);
-                        }
-                        if !checkpoints.is_empty() && !out.send(Acked { checkpoints }, &status).await {
-                            return SenderExit::DownstreamGone;
+                            if !forward(&out, w, &status).await {
+                                return SenderExit::DownstreamGone;
+                            }
                         }
                         None
                     }
@@ -277,21 +297,21 @@ pub async fn run_sender(
 
 /// The actor around [`run_sender`]; `gave_up` tells the pipeline when retries are exhausted.
 pub struct Sender {
-    parts: Option<(Inbox<Batch>, SenderSettings, Outbox<Acked>, Metrics)>,
-    gave_up: Option<oneshot::Sender<String>>,
+    parts: Option<(SharedInbox, SenderSettings, Outbox<Acked>, Metrics)>,
+    gave_up: tokio::sync::mpsc::Sender<String>,
     status: StatusHandle,
 }
 
 impl Sender {
     pub fn new(
-        inbox: Inbox<Batch>,
+        inbox: SharedInbox,
         settings: SenderSettings,
         out: Outbox<Acked>,
         metrics: Metrics,
         status: StatusHandle,
-        gave_up: oneshot::Sender<String>,
+        gave_up: tokio::sync::mpsc::Sender<String>,
     ) -> Self {
-        Sender { parts: Some((inbox, settings, out, metrics)), gave_up: Some(gave_up), status }
+        Sender { parts: Some((inbox, settings, out, metrics)), gave_up, status }
     }
 }
 
@@ -306,9 +326,7 @@ impl Actor for Sender {
             if let SenderExit::GaveUp(reason) = exit {
                 tracing::error!(error = %reason, "stopping: the receiver could not be reached; nothing was dropped, the checkpoint stays before the unsent events");
                 act.status.fail(&reason);
-                if let Some(tx) = act.gave_up.take() {
-                    let _ = tx.send(reason);
-                }
+                let _ = act.gave_up.try_send(reason);
             }
             ctx.stop();
         }));

@@ -68,7 +68,13 @@ async fn send_through(
     let mut s = settings(rx.host());
     edit(&mut s);
     let board = StatusBoard::default();
-    let sender = tokio::spawn(run_sender(inbox, s, to_checkpointer, metrics.clone(), board.register("sender")));
+    let sender = tokio::spawn(run_sender(
+        SharedInbox::new(inbox),
+        s,
+        to_checkpointer,
+        metrics.clone(),
+        board.register("sender"),
+    ));
     let mut start = 0;
     for (i, n) in batches.iter().enumerate() {
         let ev = events(start..start + n);
@@ -223,6 +229,7 @@ fn acks_complete_the_front_window_and_the_checkpoint_only_windows_behind_it() {
         checkpoints: cp,
         written: n > 0,
         acked: 0,
+        batch_id: None,
     };
     let mut f = InFlight::default();
     f.push(win(3, vec![]));
@@ -280,7 +287,13 @@ async fn idle_close_costs_nothing(reply: Reply) {
     let mut s = settings(rx.host());
     s.backoff_init = Duration::from_secs(30); // a backoff would show as a hang
     s.backoff_max = Duration::from_secs(30);
-    let sender = tokio::spawn(run_sender(inbox, s, to_checkpointer, metrics.clone(), board.register("sender")));
+    let sender = tokio::spawn(run_sender(
+        SharedInbox::new(inbox),
+        s,
+        to_checkpointer,
+        metrics.clone(),
+        board.register("sender"),
+    ));
     let status = board.register("batcher");
     for i in 0..3u32 {
         let ev = events(i * 4..i * 4 + 4);
@@ -321,4 +334,16 @@ async fn connections_older_than_the_ttl_are_replaced_between_windows() {
     .await;
     assert_eq!(payloads(&rx), events(0..6));
     assert_eq!((rx.connections(), metrics.idle_reconnects_total("ttl")), (3, 2));
+}
+
+#[test]
+fn completions_out_of_order_release_checkpoints_in_batch_order() {
+    let mut seq = AckSequence::default();
+    let acked = |id: u64| Acked { batch_id: id, checkpoints: vec![checkpoint(id as i64 * 10)] };
+    assert!(seq.complete(acked(2)).is_empty());
+    assert!(seq.complete(acked(4)).is_empty());
+    assert_eq!(seq.complete(acked(1)), vec![checkpoint(10), checkpoint(20)]);
+    assert_eq!(seq.complete(acked(3)), vec![checkpoint(30), checkpoint(40)]);
+    assert_eq!(seq.complete(Acked { batch_id: 5, checkpoints: vec![] }), vec![]);
+    assert_eq!(seq.complete(acked(6)), vec![checkpoint(60)]);
 }

@@ -17,6 +17,8 @@ pub struct Window {
     pub written: bool,
     /// Events 1..=acked acknowledged so far.
     pub acked: u32,
+    /// Set on the last window of a batch: its completion completes the batch.
+    pub batch_id: Option<u64>,
 }
 
 impl Window {
@@ -139,15 +141,17 @@ impl WindowSizer {
     /// Cuts a batch into windows of the current size; the checkpoints go with the last one.
     /// A batch that fits keeps the framing the Batcher already did.
     pub fn split(&self, batch: Batch, compression_level: u32) -> Vec<Window> {
-        let window = |events: Vec<Bytes>, wire: Bytes, checkpoints| Window {
+        let id = batch.id;
+        let window = |events: Vec<Bytes>, wire: Bytes, checkpoints, last: bool| Window {
             events,
             wire,
             checkpoints,
             written: false,
             acked: 0,
+            batch_id: last.then_some(id),
         };
         if batch.events.len() <= self.size {
-            return vec![window(batch.events, batch.wire, batch.checkpoints)];
+            return vec![window(batch.events, batch.wire, batch.checkpoints, true)];
         }
         let chunks: Vec<Vec<Bytes>> = batch.events.chunks(self.size).map(<[Bytes]>::to_vec).collect();
         let last = chunks.len() - 1;
@@ -157,7 +161,8 @@ impl WindowSizer {
             .enumerate()
             .map(|(i, events)| {
                 let wire = encode_window(&events, compression_level);
-                window(events, wire, if i == last { checkpoints.take().unwrap_or_default() } else { Vec::new() })
+                let checkpoints = if i == last { checkpoints.take().unwrap_or_default() } else { Vec::new() };
+                window(events, wire, checkpoints, i == last)
             })
             .collect()
     }
