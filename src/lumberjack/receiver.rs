@@ -23,6 +23,8 @@ pub enum Reply {
     /// as Logstash's SO_LINGER=0 does).
     AckThenClose,
     AckThenReset,
+    /// Keep everything but acknowledge only after this long (a busy Logstash).
+    AckAfter(Duration),
     /// Send this many ACK(0) keepalives, then close without keeping anything (a stuck receiver).
     KeepalivesThenClose(u32),
     /// Answer with ACK(n) whatever the window held, keeping nothing (a broken receiver).
@@ -226,6 +228,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 return false;
             }
             Reply::AckValue(n) => io.write_all(&encode_ack(n)).await,
+            Reply::AckAfter(delay) => {
+                keep(&window);
+                tokio::time::sleep(delay).await;
+                io.write_all(&encode_ack(count)).await
+            }
             Reply::AckPartialThenClose(n) => {
                 let n = n.min(count);
                 keep(&window[..n as usize]);

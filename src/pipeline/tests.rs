@@ -347,3 +347,17 @@ fn completions_out_of_order_release_checkpoints_in_batch_order() {
     assert_eq!(seq.complete(Acked { batch_id: 5, checkpoints: vec![] }), vec![]);
     assert_eq!(seq.complete(acked(6)), vec![checkpoint(60)]);
 }
+
+#[tokio::test]
+async fn an_ack_later_than_the_timeout_means_a_resend_and_duplicates_of_that_window_only() {
+    let script = |w| if w == 0 { Reply::AckAfter(Duration::from_millis(400)) } else { Reply::AckAll };
+    let (rx, positions, metrics, exit) = send_through(script, &[3, 2], |s| {
+        s.timeout = Duration::from_millis(100);
+        s.pipelining = 1;
+    })
+    .await;
+    assert_eq!(exit, SenderExit::Drained);
+    assert_eq!(payloads(&rx), [events(0..3), events(0..3), events(3..5)].concat());
+    assert_eq!(metrics.send_errors_total("timeout"), 1);
+    assert_eq!(positions, vec![1, 2]);
+}
