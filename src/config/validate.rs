@@ -67,7 +67,7 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if t.enable_ssl {
         if let Err(e) = crate::tls::client_config(t) {
             for (key, message) in e.keyed() {
-                err(key, message);
+                err(&key, message);
             }
         }
     }

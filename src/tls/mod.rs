@@ -18,7 +18,7 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("{}", .0.iter().map(|(k, m)| format!("{k}: {m}")).collect::<Vec<_>>().join("; "))]
-    Policy(Vec<(&'static str, String)>),
+    Policy(Vec<(String, String)>),
     #[error("traceability.ssl.certificate_authorities: cannot read CA file {path}: {reason}")]
     CaFile { path: String, reason: String },
     #[error("traceability.ssl.certificate_authorities: {path} holds no PEM certificate")]
@@ -33,28 +33,20 @@ pub enum TlsError {
 
 impl TlsError {
     /// `(key, message)` pairs, for the configuration check.
-    pub fn keyed(&self) -> Vec<(&'static str, String)> {
-        let key_of = |text: String| match text.split_once(": ") {
-            Some((k, m)) if k.starts_with("traceability.") => (leak_key(k), m.to_string()),
-            _ => ("traceability.ssl", text),
-        };
+    pub fn keyed(&self) -> Vec<(String, String)> {
         match self {
             TlsError::Policy(errors) => errors.clone(),
-            other => vec![key_of(other.to_string())],
+            other => {
+                let text = other.to_string();
+                match text.split_once(": ") {
+                    Some((k, m)) if k.starts_with("traceability.") || k.starts_with("central.") => {
+                        vec![(k.to_string(), m.to_string())]
+                    }
+                    _ => vec![("traceability.ssl".to_string(), text)],
+                }
+            }
         }
     }
-}
-
-fn leak_key(k: &str) -> &'static str {
-    [
-        "traceability.ssl.certificate_authorities",
-        "traceability.ssl.certificate",
-        "traceability.ssl.key",
-        "traceability.ssl",
-    ]
-    .into_iter()
-    .find(|known| *known == k)
-    .unwrap_or("traceability.ssl")
 }
 
 /// What the Sender needs to open TLS connections.

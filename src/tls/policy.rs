@@ -97,42 +97,52 @@ pub fn known_names() -> Vec<&'static str> {
     SUITES.iter().map(|(n, _)| *n).collect()
 }
 
-/// Resolves `ssl` against `provider`. Errors are `(key, message)` pairs.
-pub fn resolve(ssl: &SslConfig, provider: &CryptoProvider) -> Result<TlsPolicy, Vec<(&'static str, String)>> {
+/// Resolves `ssl` (the `traceability.ssl` section) against `provider`. Errors are `(key, message)` pairs.
+pub fn resolve(ssl: &SslConfig, provider: &CryptoProvider) -> Result<TlsPolicy, Vec<(String, String)>> {
+    resolve_names("traceability.ssl", ssl.min_version, ssl.max_version, &ssl.cipher_suites, provider)
+}
+
+/// Resolves versions and suite names given under the section `prefix` (e.g. `central.ssl`).
+pub fn resolve_names(
+    prefix: &str,
+    min_version: TlsVersion,
+    max_version: TlsVersion,
+    cipher_suites: &[String],
+    provider: &CryptoProvider,
+) -> Result<TlsPolicy, Vec<(String, String)>> {
+    let key = |name: &str| format!("{prefix}.{name}");
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut min = ssl.min_version;
-    if ssl.max_version < TlsVersion::Tls12 {
+    let mut min = min_version;
+    if max_version < TlsVersion::Tls12 {
         errors.push((
-            "traceability.ssl.max_version",
-            format!("{} cannot be negotiated: only TLS1.2 and TLS1.3 are supported (older versions are insecure); set TLS1.2 or TLS1.3", ssl.max_version),
+            key("max_version"),
+            format!("{max_version} cannot be negotiated: only TLS1.2 and TLS1.3 are supported (older versions are insecure); set TLS1.2 or TLS1.3"),
         ));
     }
     if min < TlsVersion::Tls12 {
         warnings.push(format!(
-            "traceability.ssl.min_version {min} raised to TLS1.2: TLS1.0 and TLS1.1 are insecure and not supported"
+            "{} {min} raised to TLS1.2: TLS1.0 and TLS1.1 are insecure and not supported",
+            key("min_version")
         ));
         min = TlsVersion::Tls12;
     }
-    if min > ssl.max_version && ssl.max_version >= TlsVersion::Tls12 {
-        errors.push((
-            "traceability.ssl.min_version",
-            format!("{min} is above traceability.ssl.max_version {}", ssl.max_version),
-        ));
+    if min > max_version && max_version >= TlsVersion::Tls12 {
+        errors.push((key("min_version"), format!("{min} is above {} {max_version}", key("max_version"))));
     }
     let versions: Vec<TlsVersion> =
-        [TlsVersion::Tls12, TlsVersion::Tls13].into_iter().filter(|v| *v >= min && *v <= ssl.max_version).collect();
+        [TlsVersion::Tls12, TlsVersion::Tls13].into_iter().filter(|v| *v >= min && *v <= max_version).collect();
 
-    let configured: Vec<String> = if ssl.cipher_suites.is_empty() {
+    let configured: Vec<String> = if cipher_suites.is_empty() {
         DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
     } else {
-        ssl.cipher_suites.to_vec()
+        cipher_suites.to_vec()
     };
     let mut names: Vec<&'static str> = Vec::new();
     for name in &configured {
         match lookup(name) {
             None => errors.push((
-                "traceability.ssl.cipher_suites",
+                key("cipher_suites"),
                 format!("invalid tls cipher suite '{name}'; valid names: {}", known_names().join(", ")),
             )),
             Some((iana, Known::Insecure(why))) => warnings.push(format!("cipher suite {iana} dropped: {why}")),
@@ -141,7 +151,7 @@ pub fn resolve(ssl: &SslConfig, provider: &CryptoProvider) -> Result<TlsPolicy, 
         }
     }
     // As in Go, naming no TLS 1.3 suite leaves TLS 1.3's own suites on: they are all AEAD.
-    if !ssl.cipher_suites.is_empty() && !names.iter().any(|n| is_tls13(n)) {
+    if !cipher_suites.is_empty() && !names.iter().any(|n| is_tls13(n)) {
         names.extend(DEFAULT_SUITES.iter().filter(|n| is_tls13(n)));
     }
     let offered = |n: &&str| versions.contains(if is_tls13(n) { &TlsVersion::Tls13 } else { &TlsVersion::Tls12 });
@@ -155,10 +165,10 @@ pub fn resolve(ssl: &SslConfig, provider: &CryptoProvider) -> Result<TlsPolicy, 
         .collect();
     if errors.is_empty() && (suites.is_empty() || versions.is_empty()) {
         errors.push((
-            "traceability.ssl.cipher_suites",
+            key("cipher_suites"),
             format!(
                 "no configured cipher suite can be negotiated with versions {}..{}; use for example TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (TLS1.2) or TLS_AES_128_GCM_SHA256 (TLS1.3)",
-                min, ssl.max_version
+                min, max_version
             ),
         ));
     }

@@ -7,7 +7,7 @@ fn ssl(suites: &[&str], min: TlsVersion, max: TlsVersion) -> SslConfig {
     SslConfig { cipher_suites: List::of(suites), min_version: min, max_version: max, ..SslConfig::default() }
 }
 
-fn resolved(suites: &[&str], min: TlsVersion, max: TlsVersion) -> Result<TlsPolicy, Vec<(&'static str, String)>> {
+fn resolved(suites: &[&str], min: TlsVersion, max: TlsVersion) -> Result<TlsPolicy, Vec<(String, String)>> {
     resolve(&ssl(suites, min, max), &rustls::crypto::aws_lc_rs::default_provider())
 }
 
@@ -146,7 +146,7 @@ fn versions_below_tls12_are_raised_or_refused() {
     let e = resolved(&[], TlsVersion::Tls13, TlsVersion::Tls12).unwrap_err();
     assert_eq!(
         e[0],
-        ("traceability.ssl.min_version", "TLS1.3 is above traceability.ssl.max_version TLS1.2".to_string())
+        ("traceability.ssl.min_version".to_string(), "TLS1.3 is above traceability.ssl.max_version TLS1.2".to_string())
     );
     let p = resolved(&[], TlsVersion::Tls13, TlsVersion::Tls13).unwrap();
     assert_eq!(p.suite_names, ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]);
@@ -160,7 +160,7 @@ fn a_client_certificate_needs_its_key() {
     assert_eq!(
         e.keyed(),
         vec![(
-            "traceability.ssl.key",
+            "traceability.ssl.key".to_string(),
             "cannot use /etc/hostname: mutual TLS needs both traceability.ssl.certificate and traceability.ssl.key"
                 .to_string()
         )]
