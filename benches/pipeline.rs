@@ -25,6 +25,7 @@ fn context() -> EventContext {
         environment_id: "env".into(),
         environment: "e".into(),
         deployment: "prod".into(),
+        ..Default::default()
     })
 }
 

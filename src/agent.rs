@@ -21,7 +21,21 @@ pub async fn run(
         server.start();
         tracing::info!(addr = %local, "status server listening (/metrics, /status)");
     }
-    let sdk = crate::aws::sdk_config(&config.aws).await;
+    let http_tls = match crate::tls::http_client_config(&config.central.ssl)? {
+        Some((tls, policy)) => {
+            for warning in &policy.warnings {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(
+                "AWS HTTPS client TLS: versions {:?}; cipher suites {}",
+                policy.versions,
+                policy.suite_names.join(", ")
+            );
+            Some(tls)
+        }
+        None => None,
+    };
+    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
     let metrics = telemetry.metrics.clone();

@@ -46,18 +46,44 @@ fn main() -> ExitCode {
         }
         Command::CheckConfig { config } => match config::load(&config) {
             Ok(c) => {
-                println!("# configuration {} is valid; effective values (secrets masked):", config.display());
+                let mut out = String::new();
+                macro_rules! say {
+                    ($($arg:tt)*) => {{
+                        out.push_str(&format!($($arg)*));
+                        out.push('\n');
+                    }};
+                }
+                say!("# configuration {} is valid; effective values (secrets masked):", config.display());
                 match apigw_agent::tls::client_config(&c.traceability) {
                     Ok(Some(tls)) => {
-                        println!("# traceability TLS: {}", tls.describe());
+                        say!("# traceability TLS: {}", tls.describe());
                         for warning in &tls.policy.warnings {
-                            println!("# warning: {warning}");
+                            say!("# warning: {warning}");
                         }
                     }
-                    Ok(None) => println!("# traceability TLS: off (traceability.enable_ssl is false)"),
-                    Err(e) => println!("# traceability TLS: {e}"),
+                    Ok(None) => say!("# traceability TLS: off (traceability.enable_ssl is false)"),
+                    Err(e) => say!("# traceability TLS: {e}"),
                 }
-                print!("{}", serde_yaml_ng::to_string(&c).expect("config serializes"));
+                match apigw_agent::tls::http_client_config(&c.central.ssl) {
+                    Ok(Some((_, policy))) => {
+                        let versions: Vec<String> = policy.versions.iter().map(ToString::to_string).collect();
+                        say!(
+                            "# HTTPS clients (AWS, Central) TLS: versions {}; cipher suites {}",
+                            versions.join(", "),
+                            policy.suite_names.join(", ")
+                        );
+                        for warning in &policy.warnings {
+                            say!("# warning: {warning}");
+                        }
+                    }
+                    Ok(None) => {
+                        say!("# HTTPS clients (AWS, Central) TLS: the AWS SDK's defaults (TLS1.2, TLS1.3; AEAD suites)")
+                    }
+                    Err(e) => say!("# HTTPS clients TLS: {e}"),
+                }
+                out.push_str(&serde_yaml_ng::to_string(&c).expect("config serializes"));
+                // A closed pipe (check-config | head) is not an error worth a panic.
+                let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
                 ExitCode::SUCCESS
             }
             Err(e) => config_failure(&e),

@@ -60,10 +60,19 @@ impl Drop for SServer {
 }
 
 impl SServer {
+    /// Serves one connection.
     fn start(pki: &Pki, extra: &[&str]) -> SServer {
+        Self::serving(pki, extra, true)
+    }
+
+    /// `once`: serve one connection, else any number (the SDK retries).
+    fn serving(pki: &Pki, extra: &[&str], once: bool) -> SServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let (cert, key) = (pki.p("server.pem"), pki.p("server-key.pem"));
-        let mut args = vec!["s_server", "-accept", "", "-cert", &cert, "-key", &key, "-naccept", "1"];
+        let mut args = vec!["s_server", "-accept", "", "-cert", &cert, "-key", &key];
+        if once {
+            args.extend(["-naccept", "1"]);
+        }
         let accept = format!("127.0.0.1:{port}");
         args[2] = &accept;
         args.extend_from_slice(extra);
@@ -189,4 +198,84 @@ fn unreadable_key_files_name_the_key_not_the_content() {
     let err = tls::client_config(&t).unwrap_err().to_string();
     assert!(err.starts_with("traceability.ssl.certificate: cannot use "), "{err}");
     assert!(!err.contains(body_line));
+}
+
+/// DescribeLogGroups through the agent's AWS client with the `central.ssl` policy `ssl`.
+async fn describe_log_groups(port: u16, ssl: &apigw_agent::config::HttpSslConfig) -> Result<usize, String> {
+    support::isolate_aws_env();
+    let (tls, _) = tls::http_client_config(ssl).unwrap().expect("a non-default policy");
+    let mut aws = apigw_agent::config::AwsConfig {
+        region: "us-east-1".into(),
+        endpoint_url: format!("https://localhost:{port}"),
+        client_timeout: apigw_agent::config::Dur::secs(10),
+        ..Default::default()
+    };
+    aws.auth.access_key = apigw_agent::config::Secret::new("testing");
+    aws.auth.secret_key = apigw_agent::config::Secret::new("testing");
+    let sdk = apigw_agent::aws::sdk_config(&aws, Some(tls)).await;
+    match aws_sdk_cloudwatchlogs::Client::new(&sdk).describe_log_groups().send().await {
+        Ok(out) => Ok(out.log_groups().len()),
+        Err(e) => Err(aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e).to_string()),
+    }
+}
+
+/// A small HTTPS server (rustls, the Pki's server certificate) answering every request as
+/// CloudWatch Logs answers DescribeLogGroups with one group.
+async fn https_logs_endpoint(pki: &Pki) -> u16 {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
+    let certs = vec![CertificateDer::from_pem_file(pki.path("server.pem")).unwrap()];
+    let key = PrivateKeyDer::from_pem_file(pki.path("server-key.pem")).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper::service::service_fn(|_req| async {
+                    let body = r#"{"logGroups":[{"logGroupName":"/aws/apigateway/tls","creationTime":1}]}"#;
+                    hyper::Response::builder()
+                        .header("content-type", "application/x-amz-json-1.1")
+                        .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_aws_client_applies_the_central_ssl_policy() {
+    let pki = Pki::new();
+    let tls13_only = apigw_agent::config::HttpSslConfig {
+        min_version: TlsVersion::Tls13,
+        insecure_skip_verify: true,
+        ..Default::default()
+    };
+    // openssl limited to TLS1.2: the handshake itself is refused.
+    let server = SServer::serving(&pki, &["-tls1_2", "-www"], false);
+    let refused = describe_log_groups(server.port, &tls13_only).await.unwrap_err();
+    assert!(refused.contains("dispatch failure") && refused.contains("ProtocolVersion"), "{refused}");
+    // A TLS1.3 endpoint: the call goes through and its answer is parsed.
+    let port = https_logs_endpoint(&pki).await;
+    assert_eq!(describe_log_groups(port, &tls13_only).await, Ok(1));
+    // The same endpoint with TLS1.2 as the maximum: refused.
+    let tls12_max = apigw_agent::config::HttpSslConfig {
+        max_version: TlsVersion::Tls12,
+        insecure_skip_verify: true,
+        ..Default::default()
+    };
+    let err = describe_log_groups(port, &tls12_max).await.unwrap_err();
+    assert!(err.contains("dispatch failure") && err.contains("ProtocolVersion"), "{err}");
 }

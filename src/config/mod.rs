@@ -291,6 +291,35 @@ pub struct CentralConfig {
     pub environment_id: String,
     /// Deployment name stamped as apicDeployment (CENTRAL_DEPLOYMENT).
     pub deployment: String,
+    /// TLS policy of the agent's HTTPS clients (AWS APIs, Amplify Central).
+    pub ssl: HttpSslConfig,
+}
+
+/// `central.ssl.*`: TLS of the HTTPS clients, named as Axway's agents name them. Left at the
+/// defaults, AWS calls use the SDK's own client (TLS1.2+, AEAD suites, HTTPS_PROXY honoured);
+/// any change switches them to the agent's client, which applies exactly this policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSslConfig {
+    /// Lowest TLS version (CENTRAL_SSL_MINVERSION); TLS1.0/1.1 are raised to TLS1.2 with a warning.
+    pub min_version: TlsVersion,
+    /// Highest TLS version (CENTRAL_SSL_MAXVERSION).
+    pub max_version: TlsVersion,
+    /// Cipher suites, as for traceability.ssl.cipher_suites (CENTRAL_SSL_CIPHERSUITES).
+    pub cipher_suites: List,
+    /// Accept any server certificate: for tests only, warned loudly (CENTRAL_SSL_INSECURESKIPVERIFY).
+    pub insecure_skip_verify: bool,
+}
+
+impl Default for HttpSslConfig {
+    fn default() -> Self {
+        HttpSslConfig {
+            min_version: TlsVersion::Tls12,
+            max_version: TlsVersion::Tls13,
+            cipher_suites: List::default(),
+            insecure_skip_verify: false,
+        }
+    }
 }
 
 impl Default for CentralConfig {
@@ -300,6 +329,7 @@ impl Default for CentralConfig {
             environment: String::new(),
             environment_id: String::new(),
             deployment: "prod".into(),
+            ssl: HttpSslConfig::default(),
         }
     }
 }

@@ -83,6 +83,11 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             format!("{} is out of range; expected -1 (retry forever) or a count >= 0", t.max_retries),
         );
     }
+    if let Err(e) = crate::tls::http_client_config(&c.central.ssl) {
+        for (key, message) in e.keyed() {
+            err(&key, message);
+        }
+    }
     if t.backoff.init > t.backoff.max {
         err(
             "traceability.backoff.init",

@@ -7,9 +7,9 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use policy::{known_names, resolve, TlsPolicy, DEFAULT_SUITES};
+pub use policy::{known_names, resolve, resolve_names, TlsPolicy, DEFAULT_SUITES};
 
-use crate::config::{TlsVersion, TraceabilityConfig, VerificationMode};
+use crate::config::{HttpSslConfig, TlsVersion, TraceabilityConfig, VerificationMode};
 use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
 use rustls::{crypto::CryptoProvider, RootCertStore};
 use std::sync::Arc;
@@ -88,12 +88,8 @@ pub fn client_config(t: &TraceabilityConfig) -> Result<Option<ClientTls>, TlsErr
     let ssl = &t.ssl;
     let mut policy = resolve(ssl, &provider()).map_err(TlsError::Policy)?;
     let provider = Arc::new(CryptoProvider { cipher_suites: policy.suites.clone(), ..provider() });
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = policy
-        .versions
-        .iter()
-        .map(|v| if *v == TlsVersion::Tls13 { &rustls::version::TLS13 } else { &rustls::version::TLS12 })
-        .collect();
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone()).with_protocol_versions(&versions)?;
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&protocol_versions(&policy))?;
     let builder = match ssl.verification_mode {
         VerificationMode::None => {
             policy.warnings.push("traceability.ssl.verification_mode is none: the receiver's certificate is NOT checked; anyone on the path can read and change the events".into());
@@ -166,4 +162,41 @@ fn roots(ca_files: &[String]) -> Result<RootCertStore, TlsError> {
         }
     }
     Ok(store)
+}
+
+/// The TLS setup of the HTTPS clients (`central.ssl`), or `None` when it is left at the defaults
+/// (the AWS SDK's own client then applies its equivalent defaults). Trusts the system store.
+pub fn http_client_config(c: &HttpSslConfig) -> Result<Option<(rustls::ClientConfig, TlsPolicy)>, TlsError> {
+    if *c == HttpSslConfig::default() {
+        return Ok(None);
+    }
+    let mut policy = resolve_names("central.ssl", c.min_version, c.max_version, &c.cipher_suites, &provider())
+        .map_err(TlsError::Policy)?;
+    let provider = Arc::new(CryptoProvider { cipher_suites: policy.suites.clone(), ..provider() });
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&protocol_versions(&policy))?;
+    let config = if c.insecure_skip_verify {
+        policy
+            .warnings
+            .push("central.ssl.insecure_skip_verify is true: AWS and Central certificates are NOT checked".into());
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verify::NoVerification::new(provider)))
+            .with_no_client_auth()
+    } else {
+        builder
+            .with_root_certificates(roots(&[]).map_err(|_| {
+                TlsError::Policy(vec![("central.ssl".into(), "the system trust store is empty or unreadable".into())])
+            })?)
+            .with_no_client_auth()
+    };
+    Ok(Some((config, policy)))
+}
+
+fn protocol_versions(policy: &TlsPolicy) -> Vec<&'static rustls::SupportedProtocolVersion> {
+    policy
+        .versions
+        .iter()
+        .map(|v| if *v == TlsVersion::Tls13 { &rustls::version::TLS13 } else { &rustls::version::TLS12 })
+        .collect()
 }

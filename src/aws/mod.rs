@@ -1,16 +1,25 @@
 //! AWS SDK clients from `aws.*`: Region, endpoint (emulators), static keys or the default chain,
-//! and operation/attempt timeouts (the SDK sets only a connect timeout by default).
+//! operation/attempt timeouts (the SDK sets only a connect timeout by default), and the TLS policy
+//! of `central.ssl` when one is set.
+
+mod http_client;
+
+pub use http_client::http_client;
 
 use crate::config::AwsConfig;
 use aws_config::{timeout::TimeoutConfig, BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
-/// Builds the shared SDK configuration.
-pub async fn sdk_config(c: &AwsConfig) -> aws_config::SdkConfig {
+/// Builds the shared SDK configuration; `tls` (from [`crate::tls::http_client_config`]) replaces
+/// the SDK's HTTP client with one applying that policy.
+pub async fn sdk_config(c: &AwsConfig, tls: Option<rustls::ClientConfig>) -> aws_config::SdkConfig {
     let timeout = c.client_timeout.get();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(c.region.clone()))
         .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).operation_attempt_timeout(timeout).build());
+    if let Some(tls) = tls {
+        loader = loader.http_client(http_client(tls, timeout));
+    }
     if !c.endpoint_url.is_empty() {
         loader = loader.endpoint_url(&c.endpoint_url);
     }
