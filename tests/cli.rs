@@ -144,6 +144,11 @@ fn check_config_shows_the_effective_tls_policy_and_refuses_bad_names() {
         ("TRACEABILITY_SSL_MAXVERSION", "TLS1.4", "traceability.ssl.max_version (set by TRACEABILITY_SSL_MAXVERSION): unknown variant `TLS1.4`, expected one of `TLS1.0`, `TLS1.1`, `TLS1.2`, `TLS1.3`"),
         ("TRACEABILITY_SSL_MAXVERSION", "TLS1.1", "traceability.ssl.max_version (set by TRACEABILITY_SSL_MAXVERSION): TLS1.1 cannot be negotiated"),
         ("TRACEABILITY_SSL_CERTIFICATEAUTHORITIES", "/nonexistent/ca.pem", "traceability.ssl.certificate_authorities (set by TRACEABILITY_SSL_CERTIFICATEAUTHORITIES): cannot read CA file /nonexistent/ca.pem: "),
+        ("TRACEABILITY_HOST", "logstash.internal", "traceability.host (set by TRACEABILITY_HOST): 'logstash.internal' has no port; expected host:port, e.g. ingestion.datasearch.axway.com:5044"),
+        ("TRACEABILITY_BULKMAXSIZE", "20000", "traceability.bulk_max_size (set by TRACEABILITY_BULKMAXSIZE): 20000 is out of range; expected 1 to 10000"),
+        ("TRACEABILITY_COMPRESSIONLEVEL", "-1", "traceability.compression_level (set by TRACEABILITY_COMPRESSIONLEVEL): invalid value: integer `-1`, expected u32"),
+        ("CENTRAL_SSL_MINVERSION", "SSL3", "central.ssl.min_version (set by CENTRAL_SSL_MINVERSION): unknown variant `SSL3`, expected one of `TLS1.0`, `TLS1.1`, `TLS1.2`, `TLS1.3`"),
+        ("TRACEABILITY_PIPELINING", "100", "traceability.pipelining (set by TRACEABILITY_PIPELINING): 100 is out of range; expected 0 to 64"),
     ] {
         let (code, _, err) = agent(&["check-config", "--config", SHIPPED], &[(var, value)]);
         assert_eq!(code, 2, "{var}={value}: {err}");
