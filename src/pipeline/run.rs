@@ -118,13 +118,13 @@ pub async fn run<S: LogSource>(
     // Sender workers share the batch link; with loadbalance each starts on its own host (and
     // fails over to the next), otherwise all start on the first.
     let (gave_up_tx, mut gave_up_rx) = tokio::sync::mpsc::channel(1);
-    let tls_settings = SenderSettings::from_config(t, tls);
+    let base = SenderSettings::from_config(t, tls);
     let shared = SharedInbox::new(sender_in);
     let starts: Vec<usize> = if t.loadbalance { (0..t.host.len()).collect() } else { vec![0] };
     let mut n = 0;
     for start in starts {
         for _ in 0..t.worker {
-            let mut settings = tls_settings.clone();
+            let mut settings = base.clone();
             settings.hosts.rotate_left(start);
             let name = if n == 0 { "sender".to_string() } else { format!("sender-{n}") };
             Sender::new(
