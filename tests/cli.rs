@@ -64,6 +64,19 @@ fn demo_delivers_every_record_and_says_so() {
     assert_eq!(out.lines().last(), Some("demo: generated=3000 delivered=3000 duplicates=0 lost=0"));
 }
 
+/// Scrapes /metrics until it contains `needle` (at most 30 s); returns the last scrape.
+fn scrape_until(port: u16, needle: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, metrics) = http_get(port, "/metrics");
+        if metrics.contains(needle) || std::time::Instant::now() > deadline {
+            assert!(metrics.contains(needle), "{needle} not in:\n{metrics}");
+            return metrics;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_logging_secrets() {
     let moto = Moto::start();
@@ -108,8 +121,9 @@ async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_lo
     let (head, status) = http_get(status_port, "/status");
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     assert!(status.contains("\"status\":\"healthy\""), "{status}");
-    let (_, metrics) = http_get(status_port, "/metrics");
-    assert!(metrics.contains("apigw_agent_events_acked_total 400"), "{metrics}");
+    // The receiver keeps events before it ACKs them: the agent's count follows a moment later,
+    // and another process can only be watched through its endpoint.
+    let metrics = scrape_until(status_port, "apigw_agent_events_acked_total 400");
     assert!(metrics.contains(&format!("apigw_agent_records_read_total{{log_group=\"{group}\"}} 200")), "{metrics}");
 
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
