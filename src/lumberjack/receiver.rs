@@ -23,6 +23,9 @@ pub enum Reply {
     /// as Logstash's SO_LINGER=0 does).
     AckThenClose,
     AckThenReset,
+    /// Send `n` ACK(0) keepalives `every` apart, then keep and acknowledge everything (a busy
+    /// Logstash, which sends one every 5 s while a batch is pending).
+    KeepalivesEvery(u32, Duration),
     /// Keep everything but acknowledge only after this long (a busy Logstash).
     AckAfter(Duration),
     /// Send this many ACK(0) keepalives, then close without keeping anything (a stuck receiver).
@@ -228,6 +231,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
                 return false;
             }
             Reply::AckValue(n) => io.write_all(&encode_ack(n)).await,
+            Reply::KeepalivesEvery(n, every) => {
+                for _ in 0..n {
+                    tokio::time::sleep(every).await;
+                    if io.write_all(&encode_ack(0)).await.is_err() || io.flush().await.is_err() {
+                        return false;
+                    }
+                }
+                keep(&window);
+                io.write_all(&encode_ack(count)).await
+            }
             Reply::AckAfter(delay) => {
                 keep(&window);
                 tokio::time::sleep(delay).await;

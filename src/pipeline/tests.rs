@@ -361,3 +361,13 @@ async fn an_ack_later_than_the_timeout_means_a_resend_and_duplicates_of_that_win
     assert_eq!(metrics.send_errors_total("timeout"), 1);
     assert_eq!(positions, vec![1, 2]);
 }
+
+#[tokio::test]
+async fn keepalives_extend_the_read_deadline_past_the_timeout() {
+    // 6 keepalives 100 ms apart: 600 ms without a final ACK, with a 300 ms read timeout.
+    let script = |_| Reply::KeepalivesEvery(6, Duration::from_millis(100));
+    let (rx, _, metrics, exit) = send_through(script, &[2], |s| s.timeout = Duration::from_millis(300)).await;
+    assert_eq!(exit, SenderExit::Drained);
+    assert_eq!(payloads(&rx), events(0..2));
+    assert_eq!((metrics.keepalives_total(), metrics.send_errors_total("timeout"), rx.connections()), (6, 0, 1));
+}
