@@ -153,7 +153,7 @@ pub struct TraceabilityConfig {
     pub progress_timeout: Dur,
     /// Reconnect backoff.
     pub backoff: BackoffConfig,
-    /// Event format: `insights-v4` (TRACEABILITY_FORMAT).
+    /// Event format: `insights-v4`, `logevent-v1` or `raw` (TRACEABILITY_FORMAT).
     pub format: EventFormat,
 }
 
@@ -273,10 +273,16 @@ impl Default for BackoffConfig {
 /// The shape of the events sent.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub enum EventFormat {
-    /// Axway Insights envelope v4 (current agent SDK).
+    /// Axway Insights envelope v4 (current agent SDK): summary + leg per API call.
     #[default]
     #[serde(rename = "insights-v4")]
     InsightsV4,
+    /// Legacy LogEvent (transactionSummary / transactionEvent): summary + leg per API call.
+    #[serde(rename = "logevent-v1")]
+    LogEventV1,
+    /// The parsed access-log record itself, one event per API call, for your own Logstash/Vector.
+    #[serde(rename = "raw")]
+    Raw,
 }
 
 /// `central.*`

@@ -1,11 +1,20 @@
 //! Turns an [`ApiCall`] into Amplify traceability events (one transaction summary and one leg),
 //! each wrapped in the Beats event that travels over Lumberjack.
 
+mod insights;
+mod logevent;
+mod raw;
+
 #[cfg(test)]
 mod tests;
 
+pub use insights::build_insights_v4;
+pub use logevent::build_logevent_v1;
+pub use raw::build_raw;
+
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
+use crate::config::EventFormat;
 use bytes::Bytes;
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -25,6 +34,8 @@ pub struct EventContext {
     pub deployment: String,
     pub agent_name: String,
     pub agent_version: String,
+    /// Which format [`build`] writes.
+    pub format: EventFormat,
 }
 
 impl EventContext {
@@ -36,7 +47,13 @@ impl EventContext {
             deployment: c.deployment.clone(),
             agent_name: "apigw-agent".into(),
             agent_version: env!("CARGO_PKG_VERSION").into(),
+            format: EventFormat::InsightsV4,
         }
+    }
+
+    pub fn with_format(mut self, format: EventFormat) -> EventContext {
+        self.format = format;
+        self
     }
 }
 
@@ -49,214 +66,51 @@ pub fn summary_status(http_status: u16) -> &'static str {
     }
 }
 
-/// Appends the Beats events (summary first, then the leg) for one API call to `out`.
-pub fn build_insights_v4(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, out: &mut Vec<Bytes>) {
-    let proxy_id = match &call.api_id {
-        Some(id) => format!("remoteApiId_{id}"),
-        None => "remoteApiId_unknown".to_string(),
-    };
-    let api_name = api.name.or(call.api_id.as_deref()).unwrap_or("unknown");
-    let host = call.domain_name.as_deref().unwrap_or("");
-    let duration = call.response_latency_ms.unwrap_or(0);
-    let reporter = Reporter {
-        version: "1.0",
-        r#type: "traceability",
-        agent_sdk_version: &ctx.agent_version,
-        agent_name: &ctx.agent_name,
-    };
-    let summary = SummaryData {
-        apic_deployment: &ctx.deployment,
-        status: summary_status(call.status),
-        status_detail: call.status.to_string(),
-        duration,
-        api: SummaryApi {
-            id: &proxy_id,
-            api_service_id: "",
-            name: api_name,
-            stage: call.stage.as_deref().unwrap_or(""),
-        },
-        proxy: Proxy { id: &proxy_id, name: api_name, revision: api.revision.max(1) },
-        entry_point: EntryPoint { r#type: "http", method: &call.http_method, path: &call.path, host },
-        reporter: &reporter,
-        consumer_details: ConsumerDetails { application: Application { id: "" } },
-    };
-    let source_ip = call.source_ip.as_deref().unwrap_or("");
-    let leg = LegData {
-        apic_deployment: &ctx.deployment,
-        id: "leg0",
-        parent_id: None,
-        source: source_ip,
-        destination: if host.is_empty() { "API Gateway" } else { host },
-        status: if call.status < 400 { "Pass" } else { "Fail" },
-        duration,
-        direction: "inbound",
-        protocol: Protocol {
-            r#type: "http",
-            uri: &call.path,
-            method: &call.http_method,
-            status: call.status,
-            user_agent: call.user_agent.as_deref().unwrap_or(""),
-            host,
-            version: "1.1",
-            bytes_sent: call.response_length.unwrap_or(0),
-            remote_addr: source_ip,
-        },
-        reporter: &reporter,
-    };
-    let timestamp = rfc3339(call.timestamp_ms);
-    push(out, &envelope(call, ctx, "api.transaction.summary", summary), &timestamp, ctx);
-    push(out, &envelope(call, ctx, "api.transaction.event", leg), &timestamp, ctx);
-}
+/// The flow Amplify's ingestion routes traceability events by.
+pub const AMPLIFY_FLOW: &str = "api-central-v8";
 
-fn envelope<'a, D: Serialize>(
-    call: &'a ApiCall,
-    ctx: &'a EventContext,
-    kind: &'static str,
-    data: D,
-) -> Envelope<'a, D> {
-    let name = format!("{}\n{}\n{kind}", call.request_id, call.extended_request_id.as_deref().unwrap_or(""));
-    Envelope {
-        id: Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes()),
-        org: &ctx.organization_id,
-        event: kind,
-        version: "4",
-        timestamp: call.timestamp_ms,
-        distribution: Distribution { environment: &ctx.environment_id },
-        session: Session { id: &call.request_id },
-        data,
+/// Appends the events of one API call, in `ctx.format`, to `out`.
+pub fn build(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, out: &mut Vec<Bytes>) {
+    match ctx.format {
+        EventFormat::InsightsV4 => build_insights_v4(call, api, ctx, out),
+        EventFormat::LogEventV1 => build_logevent_v1(call, api, ctx, out),
+        EventFormat::Raw => build_raw(call, ctx, out),
     }
 }
 
-/// Serializes the event, then wraps it into the Beats event: it travels as a *string* in `message`.
-fn push<D: Serialize>(out: &mut Vec<Bytes>, event: &Envelope<'_, D>, timestamp: &str, ctx: &EventContext) {
-    let message = serde_json::to_string(event).expect("event structs serialize");
-    let beat = Beat {
-        timestamp,
-        metadata: Metadata { beat: &ctx.agent_name, r#type: "_doc", version: &ctx.agent_version },
-        message: &message,
-        fields: Fields { target_flow: "api-central-v8" },
-    };
-    let mut buf = Vec::with_capacity(message.len() + message.len() / 8 + 160);
-    serde_json::to_writer(&mut buf, &beat).expect("beats event serializes");
-    out.push(Bytes::from(buf));
+/// `remoteApiId_<apiId>`, or `remoteApiId_unknown` when the log line has no API id.
+fn proxy_id(call: &ApiCall) -> String {
+    match &call.api_id {
+        Some(id) => format!("remoteApiId_{id}"),
+        None => "remoteApiId_unknown".to_string(),
+    }
 }
 
-fn rfc3339(timestamp_ms: i64) -> String {
+/// The same API call always gets the same id for the same kind of event.
+fn event_id(call: &ApiCall, kind: &str) -> Uuid {
+    let name = format!("{}\n{}\n{kind}", call.request_id, call.extended_request_id.as_deref().unwrap_or(""));
+    Uuid::new_v5(&EVENT_ID_NAMESPACE, name.as_bytes())
+}
+
+pub(crate) fn rfc3339(timestamp_ms: i64) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(timestamp_ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .format(&Rfc3339)
         .unwrap_or_default()
 }
 
-// The wire shapes, in the field order Amplify's SDK writes them.
-
-#[derive(Serialize)]
-struct Envelope<'a, D> {
-    id: Uuid,
-    org: &'a str,
-    event: &'static str,
-    version: &'static str,
-    timestamp: i64,
-    distribution: Distribution<'a>,
-    session: Session<'a>,
-    data: D,
-}
-
-#[derive(Serialize)]
-struct Distribution<'a> {
-    environment: &'a str,
-}
-
-#[derive(Serialize)]
-struct Session<'a> {
-    id: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Reporter<'a> {
-    version: &'static str,
-    r#type: &'static str,
-    #[serde(rename = "agentSDKVersion")]
-    agent_sdk_version: &'a str,
-    agent_name: &'a str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SummaryData<'a> {
-    apic_deployment: &'a str,
-    status: &'static str,
-    status_detail: String,
-    duration: u64,
-    api: SummaryApi<'a>,
-    proxy: Proxy<'a>,
-    entry_point: EntryPoint<'a>,
-    reporter: &'a Reporter<'a>,
-    consumer_details: ConsumerDetails,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct SummaryApi<'a> {
-    id: &'a str,
-    api_service_id: &'a str,
-    name: &'a str,
-    stage: &'a str,
-}
-
-#[derive(Serialize)]
-struct Proxy<'a> {
-    id: &'a str,
-    name: &'a str,
-    revision: u32,
-}
-
-#[derive(Serialize)]
-struct EntryPoint<'a> {
-    r#type: &'static str,
-    method: &'a str,
-    path: &'a str,
-    host: &'a str,
-}
-
-#[derive(Serialize)]
-struct ConsumerDetails {
-    application: Application,
-}
-
-#[derive(Serialize)]
-struct Application {
-    id: &'static str,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LegData<'a> {
-    apic_deployment: &'a str,
-    id: &'static str,
-    parent_id: Option<&'a str>,
-    source: &'a str,
-    destination: &'a str,
-    status: &'static str,
-    duration: u64,
-    direction: &'static str,
-    protocol: Protocol<'a>,
-    reporter: &'a Reporter<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Protocol<'a> {
-    r#type: &'static str,
-    uri: &'a str,
-    method: &'a str,
-    status: u16,
-    user_agent: &'a str,
-    host: &'a str,
-    version: &'static str,
-    bytes_sent: u64,
-    remote_addr: &'a str,
+/// Wraps an event (already JSON) into the Beats event that travels over Lumberjack: the event is
+/// a *string* in `message`; `flow` goes to `fields.axway-target-flow` when given.
+fn beats_event(timestamp: &str, message: &str, ctx: &EventContext, flow: Option<&'static str>) -> Bytes {
+    let beat = Beat {
+        timestamp,
+        metadata: Metadata { beat: &ctx.agent_name, r#type: "_doc", version: &ctx.agent_version },
+        message,
+        fields: Fields { target_flow: flow },
+    };
+    let mut buf = Vec::with_capacity(message.len() + message.len() / 8 + 160);
+    serde_json::to_writer(&mut buf, &beat).expect("beats event serializes");
+    Bytes::from(buf)
 }
 
 #[derive(Serialize)]
@@ -278,6 +132,6 @@ struct Metadata<'a> {
 
 #[derive(Serialize)]
 struct Fields {
-    #[serde(rename = "axway-target-flow")]
-    target_flow: &'static str,
+    #[serde(rename = "axway-target-flow", skip_serializing_if = "Option::is_none")]
+    target_flow: Option<&'static str>,
 }

@@ -12,6 +12,7 @@ fn ctx() -> EventContext {
         deployment: "prod".into(),
         agent_name: "apigw-agent".into(),
         agent_version: "0.1.0".into(),
+        format: crate::config::EventFormat::InsightsV4,
     }
 }
 
@@ -110,4 +111,81 @@ fn event_ids_are_stable_across_rebuilds_so_duplicates_can_be_dropped() {
     let mut other = call(200, Some("a"));
     other.request_id = "req-2".into();
     assert_ne!(built(&other, &ApiRef::default())[0].1["id"], a[0].1["id"]);
+}
+
+/// Every format's bytes for one fixed API call, pinned in `tests/golden/<format>.jsonl` (one Beats
+/// event per line). Run with UPDATE_GOLDEN=1 to rewrite them after a deliberate change.
+#[test]
+fn golden_files_pin_every_format_byte_for_byte() {
+    use crate::config::EventFormat;
+    let mut full = call(404, Some("a1b2c3d4e5"));
+    full.resource_path = Some("/pets/{id}".into());
+    full.protocol = Some("HTTP/1.1".into());
+    full.user_agent = Some("curl/8.5.0".into());
+    full.integration_latency_ms = Some(80);
+    for (format, file) in
+        [(EventFormat::InsightsV4, "insights-v4"), (EventFormat::LogEventV1, "logevent-v1"), (EventFormat::Raw, "raw")]
+    {
+        let mut out = Vec::new();
+        build(&full, &ApiRef { name: Some("petstore"), revision: 1 }, &ctx().with_format(format), &mut out);
+        let mut text = String::new();
+        for e in &out {
+            text.push_str(std::str::from_utf8(e).unwrap());
+            text.push('\n');
+        }
+        let path = format!("{}/tests/golden/{file}.jsonl", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let golden = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}; run with UPDATE_GOLDEN=1"));
+        assert_eq!(text, golden, "{file} changed; if deliberate, run with UPDATE_GOLDEN=1 and review the diff");
+    }
+}
+
+#[test]
+fn logevent_v1_has_its_required_fields_and_header_strings() {
+    let mut out = Vec::new();
+    build(&call(503, None), &ApiRef::default(), &ctx().with_format(crate::config::EventFormat::LogEventV1), &mut out);
+    let events: Vec<Value> = out
+        .iter()
+        .map(|b| {
+            serde_json::from_str(serde_json::from_slice::<Value>(b).unwrap()["message"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    let (summary, leg) = (&events[0], &events[1]);
+    for e in &events {
+        assert_eq!(
+            (e["version"].as_str(), e["transactionId"].as_str(), e["tenantId"].as_str()),
+            (Some("1.0"), Some("req-1"), Some("org-1"))
+        );
+        assert_eq!(e["trcbltPartitionId"], e["tenantId"]);
+        assert_eq!(e["environmentId"], "env-1");
+    }
+    assert_eq!(summary["type"], "transactionSummary");
+    assert_eq!(summary["transactionSummary"]["status"], "Exception");
+    assert_eq!(summary["transactionSummary"]["statusDetail"], "503");
+    assert_eq!(summary["transactionSummary"]["proxy"]["id"], "remoteApiId_unknown");
+    assert!(summary["transactionSummary"]["proxy"]["revision"].as_u64().unwrap() >= 1);
+    assert_eq!(leg["type"], "transactionEvent");
+    let p = &leg["transactionEvent"]["protocol"];
+    assert_eq!(
+        (p["status"].as_u64(), p["requestHeaders"].as_str(), p["responseHeaders"].as_str()),
+        (Some(503), Some("{}"), Some("{}"))
+    );
+    assert_eq!(leg["transactionEvent"]["direction"], "Inbound");
+    assert_eq!(leg["transactionEvent"]["status"], "Fail");
+}
+
+#[test]
+fn raw_is_the_parsed_record_without_an_amplify_flow() {
+    let mut out = Vec::new();
+    build(&call(200, Some("api9")), &ApiRef::default(), &ctx().with_format(crate::config::EventFormat::Raw), &mut out);
+    assert_eq!(out.len(), 1, "one event per API call");
+    let beat: Value = serde_json::from_slice(&out[0]).unwrap();
+    assert!(beat["fields"].as_object().unwrap().is_empty());
+    let record: Value = serde_json::from_str(beat["message"].as_str().unwrap()).unwrap();
+    assert_eq!(record["status"], 200);
+    assert_eq!(record["responseLatency"], 87);
+    assert_eq!(record["apiId"], "api9");
+    assert!(record.get("caller").is_none(), "absent values are left out");
 }

@@ -167,7 +167,7 @@ pub async fn run<S: LogSource>(
     Transformer::new(
         to_batcher,
         catalog_rx,
-        EventContext::from_config(&config.central),
+        EventContext::from_config(&config.central).with_format(t.format),
         m.clone(),
         board.register("transformer"),
     )

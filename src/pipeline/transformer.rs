@@ -6,7 +6,7 @@ use super::link::{Inbox, Outbox};
 use super::{EventChunk, LogChunk};
 use crate::access_log;
 use crate::catalog::ApiCatalog;
-use crate::event::{build_insights_v4, EventContext};
+use crate::event::{build, EventContext};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::collections::HashSet;
@@ -46,9 +46,7 @@ impl Transformer {
         let mut events = Vec::with_capacity(chunk.records.len() * 2);
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
-                Ok(call) => {
-                    build_insights_v4(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
-                }
+                Ok(call) => build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events),
                 Err(rejected) => {
                     self.metrics.record_rejected(rejected.label());
                     self.status.add("rejected", 1);
