@@ -9,6 +9,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod event;
+pub mod filter;
 pub mod lumberjack;
 pub mod pipeline;
 pub mod source;

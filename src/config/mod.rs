@@ -155,6 +155,30 @@ pub struct TraceabilityConfig {
     pub backoff: BackoffConfig,
     /// Event format: `insights-v4`, `logevent-v1` or `raw` (TRACEABILITY_FORMAT).
     pub format: EventFormat,
+    /// Regular expressions on the request path; a match drops the whole transaction (TRACEABILITY_EXCEPTION_LIST).
+    pub exception_list: List,
+    /// Which transactions are sent.
+    pub sampling: SamplingConfig,
+}
+
+/// `traceability.sampling.*`: decisions are a pure function of the transaction (request) id, so a
+/// transaction read twice is decided the same way, and its summary and leg always travel together.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamplingConfig {
+    /// Share of transactions sent, 0-100 (TRACEABILITY_SAMPLING_PERCENTAGE). Default 100: every
+    /// transaction. Axway's agent SDK caps this at 10 and defaults to 10.
+    pub percentage: f64,
+    /// Sample each API independently (the API id is part of the decision) (TRACEABILITY_SAMPLING_PER_API).
+    pub per_api: bool,
+    /// Send only transactions with an HTTP status of 400 or more, sampled by `percentage` (TRACEABILITY_SAMPLING_ONLYERRORS).
+    pub only_errors: bool,
+}
+
+impl Default for SamplingConfig {
+    fn default() -> Self {
+        SamplingConfig { percentage: 100.0, per_api: false, only_errors: false }
+    }
 }
 
 impl Default for TraceabilityConfig {
@@ -176,6 +200,8 @@ impl Default for TraceabilityConfig {
             progress_timeout: Dur::secs(300),
             backoff: BackoffConfig::default(),
             format: EventFormat::InsightsV4,
+            exception_list: List::default(),
+            sampling: SamplingConfig::default(),
         }
     }
 }

@@ -71,6 +71,18 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             }
         }
     }
+    for pattern in t.exception_list.iter() {
+        if let Err(e) = regex::Regex::new(pattern) {
+            err("traceability.exception_list", format!("'{pattern}' is not a valid regular expression: {e}"));
+        }
+    }
+    let pct = t.sampling.percentage;
+    if !(0.0..=100.0).contains(&pct) {
+        err(
+            "traceability.sampling.percentage",
+            format!("{pct} is out of range; expected 0 to 100 (Axway's agent SDK caps it at 10)"),
+        );
+    }
     if t.worker == 0 || t.worker > 64 {
         err("traceability.worker", format!("{} is out of range; expected 1 to 64 connections per host", t.worker));
     }

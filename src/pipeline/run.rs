@@ -171,6 +171,7 @@ pub async fn run<S: LogSource>(
         m.clone(),
         board.register("transformer"),
     )
+    .with_filter(crate::filter::TransactionFilter::from_config(t))
     .start_with(transformer_in);
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -371,3 +371,36 @@ async fn keepalives_extend_the_read_deadline_past_the_timeout() {
     assert_eq!(payloads(&rx), events(0..2));
     assert_eq!((metrics.keepalives_total(), metrics.send_errors_total("timeout"), rx.connections()), (6, 0, 1));
 }
+
+#[test]
+fn the_transformer_applies_the_exception_list_and_counts_what_it_drops() {
+    let metrics = Metrics::new();
+    let (out, _inbox, _) = link("transformer->batcher", 1, &metrics);
+    let (_tx, catalog) = tokio::sync::watch::channel(Arc::new(ApiCatalog::default()));
+    let central =
+        crate::config::CentralConfig { organization_id: "o".into(), environment_id: "e".into(), ..Default::default() };
+    let t = crate::config::TraceabilityConfig {
+        exception_list: crate::config::List::of(&["/health$"]),
+        ..Default::default()
+    };
+    let mut tr = Transformer::new(
+        out,
+        catalog,
+        EventContext::from_config(&central),
+        metrics.clone(),
+        StatusBoard::default().register("t"),
+    )
+    .with_filter(crate::filter::TransactionFilter::from_config(&t));
+    let line = |id: &str, path: &str| LogRecord {
+        event_id: id.into(),
+        timestamp_ms: 1,
+        message: format!(r#"{{"requestId":"{id}","httpMethod":"GET","path":"{path}","status":"200"}}"#),
+    };
+    let chunk = LogChunk {
+        log_group: "/g".into(),
+        records: vec![line("a", "/prod/health"), line("b", "/prod/pets")],
+        checkpoint: None,
+    };
+    assert_eq!(tr.transform(&chunk).len(), 2, "one transaction kept: summary and leg");
+    assert_eq!(metrics.filtered_total("exception_list"), 1);
+}

@@ -7,6 +7,7 @@ use super::{EventChunk, LogChunk};
 use crate::access_log;
 use crate::catalog::ApiCatalog;
 use crate::event::{build, EventContext};
+use crate::filter::TransactionFilter;
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ pub struct Transformer {
     metrics: Metrics,
     status: StatusHandle,
     reasons_logged: HashSet<&'static str>,
+    filter: TransactionFilter,
 }
 
 impl Transformer {
@@ -30,7 +32,14 @@ impl Transformer {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new() }
+        let filter = TransactionFilter::from_config(&crate::config::TraceabilityConfig::default());
+        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new(), filter }
+    }
+
+    /// Applies the exception list and sampling (the default sends everything).
+    pub fn with_filter(mut self, filter: TransactionFilter) -> Self {
+        self.filter = filter;
+        self
     }
 
     pub fn start_with(self, inbox: Inbox<LogChunk>) -> actix::Addr<Self> {
@@ -46,7 +55,10 @@ impl Transformer {
         let mut events = Vec::with_capacity(chunk.records.len() * 2);
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
-                Ok(call) => build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events),
+                Ok(call) => match self.filter.check(&call) {
+                    Ok(()) => build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events),
+                    Err(dropped) => self.metrics.record_filtered(dropped.label()),
+                },
                 Err(rejected) => {
                     self.metrics.record_rejected(rejected.label());
                     self.status.add("rejected", 1);

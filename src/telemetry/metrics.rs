@@ -44,6 +44,7 @@ pub struct Metrics {
     checkpoint_writes: Counter,
     queue_depth: Family<LinkLabel, Gauge>,
     window_size: Gauge,
+    records_filtered: Family<ReasonLabel, Counter>,
     idle_reconnects: Family<ReasonLabel, Counter>,
 }
 
@@ -71,6 +72,7 @@ impl Metrics {
             checkpoint_writes: Counter::default(),
             queue_depth: Family::default(),
             window_size: Gauge::default(),
+            records_filtered: Family::default(),
             idle_reconnects: Family::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
@@ -84,6 +86,11 @@ impl Metrics {
         r.register("connections", "Lumberjack connections opened", m.connects.clone());
         r.register("aws_requests", "AWS API calls, by API and outcome", m.aws_requests.clone());
         r.register("checkpoint_writes", "State file writes", m.checkpoint_writes.clone());
+        r.register(
+            "records_filtered",
+            "Valid records not sent by choice (exception list, sampling), by reason",
+            m.records_filtered.clone(),
+        );
         r.register("window_size", "Events in the last Lumberjack window written", m.window_size.clone());
         r.register("idle_reconnects", "Idle connections replaced before use, by reason", m.idle_reconnects.clone());
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
@@ -95,6 +102,13 @@ impl Metrics {
     }
     pub fn record_rejected(&self, reason: &str) {
         self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+    }
+    /// A valid record not sent by choice: exception list, only_errors or sampling.
+    pub fn record_filtered(&self, reason: &str) {
+        self.records_filtered.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+    }
+    pub fn filtered_total(&self, reason: &str) -> u64 {
+        self.records_filtered.get_or_create(&ReasonLabel { reason: reason.into() }).get()
     }
     pub fn events_built(&self, n: usize) {
         self.events_built.inc_by(n as u64);
