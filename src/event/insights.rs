@@ -1,7 +1,7 @@
 //! The Axway Insights v4 format (current agent SDK): an envelope with `org`, `distribution`,
 //! `session`, and summary or leg `data`.
 
-use super::{beats_event, event_id, proxy_id, rfc3339, summary_status, EventContext, AMPLIFY_FLOW};
+use super::{beats_event, event_id, proxy_id, rfc3339, summary_status, EntryPoint, EventContext, Proxy, AMPLIFY_FLOW};
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
 use bytes::Bytes;
@@ -143,21 +143,6 @@ struct SummaryApi<'a> {
     api_service_id: &'a str,
     name: &'a str,
     stage: &'a str,
-}
-
-#[derive(Serialize)]
-struct Proxy<'a> {
-    id: &'a str,
-    name: &'a str,
-    revision: u32,
-}
-
-#[derive(Serialize)]
-struct EntryPoint<'a> {
-    r#type: &'static str,
-    method: &'a str,
-    path: &'a str,
-    host: &'a str,
 }
 
 #[derive(Serialize)]

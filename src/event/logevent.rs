@@ -1,7 +1,7 @@
 //! The legacy LogEvent v1 format (agent SDK < 1.1.146, still what many Logstash pipelines
 //! expect): `transactionSummary` / `transactionEvent`, header maps as JSON *strings*.
 
-use super::{beats_event, proxy_id, rfc3339, summary_status, EventContext, AMPLIFY_FLOW};
+use super::{beats_event, proxy_id, rfc3339, summary_status, EntryPoint, EventContext, Proxy, AMPLIFY_FLOW};
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
 use bytes::Bytes;
@@ -111,21 +111,6 @@ struct Summary<'a> {
 #[derive(Serialize)]
 struct Team {
     id: &'static str,
-}
-
-#[derive(Serialize)]
-struct Proxy<'a> {
-    id: &'a str,
-    name: &'a str,
-    revision: u32,
-}
-
-#[derive(Serialize)]
-struct EntryPoint<'a> {
-    r#type: &'static str,
-    method: &'a str,
-    path: &'a str,
-    host: &'a str,
 }
 
 #[derive(Serialize)]

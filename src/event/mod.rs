@@ -135,3 +135,20 @@ struct Fields {
     #[serde(rename = "axway-target-flow", skip_serializing_if = "Option::is_none")]
     target_flow: Option<&'static str>,
 }
+
+/// `proxy` in both Amplify formats.
+#[derive(Serialize)]
+struct Proxy<'a> {
+    id: &'a str,
+    name: &'a str,
+    revision: u32,
+}
+
+/// `entryPoint` in both Amplify formats.
+#[derive(Serialize)]
+struct EntryPoint<'a> {
+    r#type: &'static str,
+    method: &'a str,
+    path: &'a str,
+    host: &'a str,
+}
