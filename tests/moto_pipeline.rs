@@ -100,7 +100,7 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
     for (tx, kinds) in &per_tx {
         assert_eq!(kinds, &["api.transaction.summary", "api.transaction.event"], "{tx}");
     }
-    assert_eq!(telemetry.metrics.rejected_total("not_json"), 1);
+    assert_eq!(telemetry.metrics.rejected_total("unknown_format"), 1);
     assert_eq!(telemetry.metrics.rejected_total("missing_request_id"), 1);
     assert_eq!(telemetry.metrics.records_read_total(GROUP), 2502);
     assert_eq!(telemetry.metrics.events_acked_total(), 5000);

@@ -1,6 +1,7 @@
 //! Parses one API Gateway access-log line (the JSON format shipped in `config/access-log-format.json`)
 //! into an [`ApiCall`]. Values are strings or numbers; `"-"` means absent.
 
+mod clf;
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +48,8 @@ pub enum Rejected {
     Oversized(usize),
     #[error("not a JSON object: {0}")]
     NotJson(String),
+    #[error("neither the JSON format of config/access-log-format.json nor API Gateway's CLF format")]
+    UnknownFormat,
     #[error("no requestId")]
     MissingRequestId,
     #[error("no {0}")]
@@ -65,6 +68,7 @@ impl Rejected {
         match self {
             Rejected::Oversized(_) => "oversized",
             Rejected::NotJson(_) => "not_json",
+            Rejected::UnknownFormat => "unknown_format",
             Rejected::MissingRequestId => "missing_request_id",
             Rejected::MissingField(_) => "missing_field",
             Rejected::BadStatus(_) => "bad_status",
@@ -74,7 +78,7 @@ impl Rejected {
     }
 }
 
-const CLF_TIME: &[FormatItem<'static>] = format_description!(
+pub(crate) const CLF_TIME: &[FormatItem<'static>] = format_description!(
     "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
 );
 
@@ -126,17 +130,20 @@ impl Field<'_> {
         self.text().map(str::to_string)
     }
     fn number(&self, field: &'static str) -> Result<Option<u64>, Rejected> {
-        let Some(v) = self.text() else {
-            return Ok(None);
-        };
-        if let Ok(n) = v.parse::<u64>() {
-            return Ok(Some(n));
-        }
-        // Latencies can come as "12.0" from some integrations; keep whole milliseconds.
-        match v.parse::<f64>() {
-            Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f as u64)),
-            _ => Err(Rejected::BadNumber { field, value: v.to_string() }),
-        }
+        number(self.text(), field)
+    }
+}
+
+/// A count or latency: whole numbers, or fractional milliseconds truncated; `None` when absent.
+pub(crate) fn number(value: Option<&str>, field: &'static str) -> Result<Option<u64>, Rejected> {
+    let Some(v) = value else { return Ok(None) };
+    if let Ok(n) = v.parse::<u64>() {
+        return Ok(Some(n));
+    }
+    // Latencies can come as "12.0" from some integrations; keep whole milliseconds.
+    match v.parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f as u64)),
+        _ => Err(Rejected::BadNumber { field, value: v.to_string() }),
     }
 }
 
@@ -199,6 +206,9 @@ pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
         return Err(Rejected::Oversized(line.len()));
     }
     let line = line.trim();
+    if !line.starts_with('{') && !line.starts_with('[') {
+        return clf::parse(line).unwrap_or(Err(Rejected::UnknownFormat));
+    }
     if !line.starts_with('{') {
         // serde would take an array positionally: refuse anything but an object first.
         return Err(Rejected::NotJson(match serde_json::from_str::<de::IgnoredAny>(line) {

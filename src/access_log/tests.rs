@@ -98,7 +98,8 @@ fn request_time_is_used_without_the_epoch() {
 #[test]
 fn malformed_lines_are_rejected_with_a_reason() {
     let cases: Vec<(String, Rejected)> = vec![
-        ("not json".into(), Rejected::NotJson("expected ident at line 1 column 2".into())),
+        ("not json".into(), Rejected::UnknownFormat),
+        ("{not json".into(), Rejected::NotJson("key must be a string at line 1 column 2".into())),
         ("[1,2]".into(), Rejected::NotJson("a JSON value that is not an object".into())),
         (shipped_format_filled(&[("requestId", "-")]), Rejected::MissingRequestId),
         (shipped_format_filled(&[("status", "OK")]), Rejected::BadStatus("OK".into())),
@@ -117,4 +118,48 @@ fn malformed_lines_are_rejected_with_a_reason() {
     for (line, expected) in cases {
         assert_eq!(parse(&line, 0), Err(expected));
     }
+}
+
+/// The CLF line the API Gateway console proposes, as it logs it.
+const CLF_LINE: &str = r#"198.51.100.7 - - [04/Dec/2026:14:44:25 +0000] "GET /pets/{id} HTTP/1.1" 404 128 c0ffee00-1111-4222-8333-444455556666 XyZ1aH3oFiAEJbQ="#;
+
+#[test]
+fn the_consoles_clf_format_parses() {
+    let call = parse(CLF_LINE, 0).unwrap();
+    assert_eq!(
+        call,
+        ApiCall {
+            request_id: "c0ffee00-1111-4222-8333-444455556666".into(),
+            extended_request_id: Some("XyZ1aH3oFiAEJbQ=".into()),
+            timestamp_ms: 1_796_395_465_000,
+            http_method: "GET".into(),
+            path: "/pets/{id}".into(),
+            resource_path: Some("/pets/{id}".into()),
+            protocol: Some("HTTP/1.1".into()),
+            status: 404,
+            response_length: Some(128),
+            source_ip: Some("198.51.100.7".into()),
+            ..ApiCall::default()
+        }
+    );
+    // Without extendedRequestId (older stages), and with "-" values.
+    let short = r#"198.51.100.7 - - [04/Dec/2026:14:44:25 +0000] "POST /orders HTTP/1.1" 201 - r-2"#;
+    let call = parse(short, 0).unwrap();
+    assert_eq!(
+        (call.request_id.as_str(), call.extended_request_id, call.response_length, call.status),
+        ("r-2", None, None, 201)
+    );
+}
+
+#[test]
+fn malformed_clf_lines_are_rejected_with_a_reason() {
+    let with = |from: &str, to: &str| CLF_LINE.replace(from, to);
+    assert_eq!(parse(&with(" 404 ", " 4O4 "), 0), Err(Rejected::BadStatus("4O4".into())));
+    assert_eq!(parse(&with("04/Dec/2026:14:44:25 +0000", "yesterday"), 0), Err(Rejected::BadTime("yesterday".into())));
+    assert_eq!(
+        parse(&with(" 128 ", " lots "), 0),
+        Err(Rejected::BadNumber { field: "responseLength", value: "lots".into() })
+    );
+    assert_eq!(parse(&with(" c0ffee00-1111-4222-8333-444455556666 ", " - "), 0), Err(Rejected::MissingRequestId));
+    assert_eq!(parse("198.51.100.7 - - [04/Dec/2026:14:44:25 +0000] GET", 0), Err(Rejected::UnknownFormat));
 }

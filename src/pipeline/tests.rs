@@ -273,7 +273,7 @@ fn records_that_do_not_parse_are_counted_per_reason_and_skipped() {
         checkpoint: None,
     };
     assert_eq!(t.transform(&chunk).len(), 2);
-    assert_eq!((metrics.rejected_total("not_json"), metrics.rejected_total("bad_status")), (2, 1));
+    assert_eq!((metrics.rejected_total("unknown_format"), metrics.rejected_total("bad_status")), (2, 1));
 }
 
 /// The receiver closes the connection after each window (FIN, or RST like Logstash's idle close);
