@@ -39,6 +39,10 @@ pub struct ApiCall {
     pub error_message: Option<String>,
     pub error_response_type: Option<String>,
     pub xray_trace_id: Option<String>,
+    /// HTTP APIs (v2): the matched route, e.g. `GET /pets/{id}`.
+    pub route_key: Option<String>,
+    /// HTTP APIs (v2): why the integration failed.
+    pub integration_error_message: Option<String>,
 }
 
 /// Why a line was skipped. `label()` names the metric series.
@@ -197,6 +201,10 @@ struct RawLine<'a> {
     error_response_type: Field<'a>,
     #[serde(borrow, default)]
     xray_trace_id: Field<'a>,
+    #[serde(borrow, default)]
+    route_key: Field<'a>,
+    #[serde(borrow, default)]
+    integration_error_message: Field<'a>,
 }
 
 /// Parses one line. `ingested_ms` (the CloudWatch event timestamp) is used when the line carries
@@ -236,7 +244,13 @@ pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
         timestamp_ms,
         http_method: raw.http_method.owned().ok_or(Rejected::MissingField("httpMethod"))?,
         path: raw.path.owned().or_else(|| raw.resource_path.owned()).ok_or(Rejected::MissingField("path"))?,
-        resource_path: raw.resource_path.owned(),
+        // HTTP APIs have no resourcePath: the route key's path stands for it.
+        resource_path: raw
+            .resource_path
+            .owned()
+            .or_else(|| raw.route_key.text().and_then(|r| r.split_once(' ')).map(|(_, path)| path.to_string())),
+        route_key: raw.route_key.owned(),
+        integration_error_message: raw.integration_error_message.owned(),
         protocol: raw.protocol.owned(),
         status,
         response_length: raw.response_length.number("responseLength")?,

@@ -4,8 +4,12 @@ use super::*;
 
 /// The shipped format with every `$context.*` placeholder replaced by a value API Gateway would log.
 fn shipped_format_filled(overrides: &[(&str, &str)]) -> String {
-    let template =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/access-log-format.json")).unwrap();
+    format_filled("access-log-format.json", overrides)
+}
+
+/// A format file of config/ with every placeholder filled.
+fn format_filled(file: &str, overrides: &[(&str, &str)]) -> String {
+    let template = std::fs::read_to_string(format!("{}/config/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let mut values: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&template).unwrap();
     let sample = |var: &str| -> &str {
         match var {
@@ -28,6 +32,9 @@ fn shipped_format_filled(overrides: &[(&str, &str)]) -> String {
             "$context.stage" => "prod",
             "$context.domainName" => "api.example.com",
             "$context.accountId" => "123456789012",
+            "$context.routeKey" => "POST /pets/{id}",
+            "$context.integrationStatus" => "201",
+            "$context.integrationErrorMessage" => "-",
             _ => "-",
         }
     };
@@ -77,6 +84,8 @@ fn a_line_in_the_shipped_format_parses_completely() {
             error_message: None,
             error_response_type: None,
             xray_trace_id: None,
+            route_key: None,
+            integration_error_message: None,
         }
     );
 }
@@ -162,4 +171,16 @@ fn malformed_clf_lines_are_rejected_with_a_reason() {
     );
     assert_eq!(parse(&with(" c0ffee00-1111-4222-8333-444455556666 ", " - "), 0), Err(Rejected::MissingRequestId));
     assert_eq!(parse("198.51.100.7 - - [04/Dec/2026:14:44:25 +0000] GET", 0), Err(Rejected::UnknownFormat));
+}
+
+#[test]
+fn a_line_in_the_shipped_http_api_format_parses_with_its_route_key() {
+    let call = parse(&format_filled("access-log-format-http-api.json", &[]), 0).unwrap();
+    assert_eq!(call.route_key.as_deref(), Some("POST /pets/{id}"));
+    assert_eq!(call.resource_path.as_deref(), Some("/pets/{id}"), "taken from the route key");
+    assert_eq!((call.status, call.response_latency_ms, call.integration_latency_ms), (201, Some(87), Some(80)));
+    assert_eq!(call.integration_status.as_deref(), Some("201"));
+    assert_eq!(call.integration_error_message, None);
+    let failed = format_filled("access-log-format-http-api.json", &[("integrationErrorMessage", "Connection refused")]);
+    assert_eq!(parse(&failed, 0).unwrap().integration_error_message.as_deref(), Some("Connection refused"));
 }

@@ -49,6 +49,10 @@ struct Record<'a> {
     error_response_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     xray_trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    integration_error_message: Option<&'a str>,
 }
 
 /// Appends the one event of an API call.
@@ -77,6 +81,8 @@ pub fn build_raw(call: &ApiCall, ctx: &EventContext, out: &mut Vec<Bytes>) {
         error_message: c.error_message.as_deref(),
         error_response_type: c.error_response_type.as_deref(),
         xray_trace_id: c.xray_trace_id.as_deref(),
+        route_key: c.route_key.as_deref(),
+        integration_error_message: c.integration_error_message.as_deref(),
     };
     let message = serde_json::to_string(&record).expect("record serializes");
     out.push(beats_event(&rfc3339(c.timestamp_ms), &message, ctx, None));
