@@ -247,20 +247,27 @@ fn acks_complete_the_front_window_and_the_checkpoint_only_windows_behind_it() {
     assert_eq!(f.next_unwritten().unwrap().events, events(1..2));
 }
 
-#[test]
-fn records_that_do_not_parse_are_counted_per_reason_and_skipped() {
-    let metrics = Metrics::new();
-    let (out, _inbox, _) = link("transformer->batcher", 1, &metrics);
+/// A Transformer not started as an actor, for calling `transform` directly (its link's receiving
+/// end is dropped: nothing is sent).
+fn transformer(metrics: &Metrics) -> Transformer {
+    let (out, _inbox, _) = link("transformer->batcher", 1, metrics);
+    // The catalog's sender may go: the receiver keeps the last (empty) catalog.
     let (_tx, catalog) = tokio::sync::watch::channel(Arc::new(ApiCatalog::default()));
     let central =
         crate::config::CentralConfig { organization_id: "o".into(), environment_id: "e".into(), ..Default::default() };
-    let mut t = Transformer::new(
+    Transformer::new(
         out,
         catalog,
         EventContext::from_config(&central),
         metrics.clone(),
         StatusBoard::default().register("t"),
-    );
+    )
+}
+
+#[test]
+fn records_that_do_not_parse_are_counted_per_reason_and_skipped() {
+    let metrics = Metrics::new();
+    let mut t = transformer(&metrics);
     let record = |id: &str, msg: &str| LogRecord { event_id: id.into(), timestamp_ms: 1, message: msg.into() };
     let chunk = LogChunk {
         log_group: "/g".into(),
@@ -375,22 +382,11 @@ async fn keepalives_extend_the_read_deadline_past_the_timeout() {
 #[test]
 fn the_transformer_applies_the_exception_list_and_counts_what_it_drops() {
     let metrics = Metrics::new();
-    let (out, _inbox, _) = link("transformer->batcher", 1, &metrics);
-    let (_tx, catalog) = tokio::sync::watch::channel(Arc::new(ApiCatalog::default()));
-    let central =
-        crate::config::CentralConfig { organization_id: "o".into(), environment_id: "e".into(), ..Default::default() };
     let t = crate::config::TraceabilityConfig {
         exception_list: crate::config::List::of(&["/health$"]),
         ..Default::default()
     };
-    let mut tr = Transformer::new(
-        out,
-        catalog,
-        EventContext::from_config(&central),
-        metrics.clone(),
-        StatusBoard::default().register("t"),
-    )
-    .with_filter(crate::filter::TransactionFilter::from_config(&t));
+    let mut tr = transformer(&metrics).with_filter(crate::filter::TransactionFilter::from_config(&t));
     let line = |id: &str, path: &str| LogRecord {
         event_id: id.into(),
         timestamp_ms: 1,
