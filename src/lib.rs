@@ -12,6 +12,7 @@ pub mod event;
 pub mod filter;
 pub mod lumberjack;
 pub mod pipeline;
+pub mod redaction;
 pub mod source;
 pub mod telemetry;
 pub mod tls;

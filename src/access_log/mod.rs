@@ -43,6 +43,12 @@ pub struct ApiCall {
     pub route_key: Option<String>,
     /// HTTP APIs (v2): why the integration failed.
     pub integration_error_message: Option<String>,
+    /// Query arguments, from the execution log (`Method request query string`), in order.
+    pub query: Vec<(String, String)>,
+    /// Request headers, from the execution log (`Method request headers`), in order.
+    pub request_headers: Vec<(String, String)>,
+    /// Response headers, from the execution log (`Endpoint response headers`), in order.
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// Why a line was skipped. `label()` names the metric series.
@@ -268,5 +274,6 @@ pub fn parse(line: &str, ingested_ms: i64) -> Result<ApiCall, Rejected> {
         error_response_type: raw.error_response_type.owned(),
         xray_trace_id: raw.xray_trace_id.owned(),
         request_id,
+        ..ApiCall::default()
     })
 }

@@ -86,6 +86,9 @@ fn a_line_in_the_shipped_format_parses_completely() {
             xray_trace_id: None,
             route_key: None,
             integration_error_message: None,
+            query: vec![],
+            request_headers: vec![],
+            response_headers: vec![],
         }
     );
 }

@@ -67,7 +67,8 @@ pub fn load_from_str(text: &str, origin: &str, env: impl Fn(&str) -> Option<Stri
         }
     }
     let env_of = |key: &str| {
-        from_env.iter().find(|(p, _)| key == p || key.starts_with(&format!("{p}."))).map(|(_, n)| n.clone())
+        let within = |p: &str| key.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
+        from_env.iter().find(|(p, _)| within(p)).map(|(_, n)| n.clone())
     };
     let config: Config = serde_path_to_error::deserialize(root).map_err(|e| {
         let key = e.path().to_string();

@@ -6,6 +6,7 @@
 
 mod env;
 mod load;
+mod redaction;
 mod validate;
 mod values;
 
@@ -14,6 +15,7 @@ mod tests;
 
 pub use env::{env_name_for, env_names};
 pub use load::{load, load_from_str, ConfigError};
+pub use redaction::{parse_rules, KeyedRedaction, PathRedaction, RedactionConfig, Rule, Rules};
 pub use values::{parse_duration, Dur, List, Secret};
 
 use serde::{Deserialize, Serialize};
@@ -159,6 +161,8 @@ pub struct TraceabilityConfig {
     pub exception_list: List,
     /// Which transactions are sent.
     pub sampling: SamplingConfig,
+    /// What of each transaction is sent: paths, query arguments and headers are redacted by default.
+    pub redaction: RedactionConfig,
 }
 
 /// `traceability.sampling.*`: decisions are a pure function of the transaction (request) id, so a
@@ -202,6 +206,7 @@ impl Default for TraceabilityConfig {
             format: EventFormat::InsightsV4,
             exception_list: List::default(),
             sampling: SamplingConfig::default(),
+            redaction: RedactionConfig::default(),
         }
     }
 }

@@ -157,3 +157,31 @@ fn the_readme_lists_every_env_variable() {
         assert!(readme.contains(&format!("| {path} | {env} |")), "README's configuration table lacks {path} / {env}");
     }
 }
+
+#[test]
+fn redaction_rules_load_from_axway_env_syntax_and_bad_ones_name_their_key() {
+    let c = with_env(
+        MINIMAL,
+        &[
+            ("TRACEABILITY_REDACTION_PATH_SHOW", r#"[{keyMatch:".*"}]"#),
+            ("TRACEABILITY_REDACTION_REQUESTHEADER_SANITIZE", r#"[{keyMatch:"^auth",valueMatch:".{0,10}$"}]"#),
+            ("TRACEABILITY_REDACTION_MASKING_CHARACTERS", r#""{~}""#),
+        ],
+    )
+    .unwrap();
+    let r = &c.traceability.redaction;
+    assert_eq!(r.path.show.0, vec![Rule { key_match: ".*".into(), value_match: String::new() }]);
+    assert_eq!(r.request_header.sanitize[0].value_match, ".{0,10}$");
+    assert_eq!(r.masking_characters, r#""{~}""#);
+
+    let e = error_text(MINIMAL, &[("TRACEABILITY_REDACTION_QUERYARGUMENT_SHOW", r#"[{keyMatch:"("}]"#)]);
+    assert!(
+        e.contains("traceability.redaction.query_argument.show[0].key_match (set by TRACEABILITY_REDACTION_QUERYARGUMENT_SHOW): '(' is not a valid regular expression"),
+        "{e}"
+    );
+    let e = error_text(MINIMAL, &[("TRACEABILITY_REDACTION_PATH_SHOW", "keyMatch=.*")]);
+    assert!(
+        e.contains("traceability.redaction.path.show (set by TRACEABILITY_REDACTION_PATH_SHOW): 'keyMatch=.*' is not a list of rules"),
+        "{e}"
+    );
+}

@@ -76,6 +76,11 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             err("traceability.exception_list", format!("'{pattern}' is not a valid regular expression: {e}"));
         }
     }
+    if let Err(e) = crate::redaction::Redactor::from_config(&t.redaction) {
+        for (key, message) in e.0 {
+            err(&key, message);
+        }
+    }
     let pct = t.sampling.percentage;
     if !(0.0..=100.0).contains(&pct) {
         err(

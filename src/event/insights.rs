@@ -1,7 +1,10 @@
 //! The Axway Insights v4 format (current agent SDK): an envelope with `org`, `distribution`,
 //! `session`, and summary or leg `data`.
 
-use super::{beats_event, event_id, proxy_id, rfc3339, summary_status, EntryPoint, EventContext, Proxy, AMPLIFY_FLOW};
+use super::{
+    beats_event, event_id, pairs_json, proxy_id, query_string, rfc3339, summary_status, EntryPoint, EventContext,
+    Proxy, AMPLIFY_FLOW,
+};
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
 use bytes::Bytes;
@@ -56,6 +59,9 @@ pub fn build_insights_v4(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, o
             version: "1.1",
             bytes_sent: call.response_length.unwrap_or(0),
             remote_addr: source_ip,
+            args: query_string(&call.query),
+            request_headers: (!call.request_headers.is_empty()).then(|| pairs_json(&call.request_headers)),
+            response_headers: (!call.response_headers.is_empty()).then(|| pairs_json(&call.response_headers)),
         },
         reporter: &reporter,
     };
@@ -182,4 +188,12 @@ struct Protocol<'a> {
     version: &'static str,
     bytes_sent: u64,
     remote_addr: &'a str,
+    /// Query arguments (execution logs), when any survived redaction.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    args: String,
+    /// Header maps encoded into strings as in the legacy format, when any survived redaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_headers: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_headers: Option<String>,
 }

@@ -1,7 +1,10 @@
 //! The legacy LogEvent v1 format (agent SDK < 1.1.146, still what many Logstash pipelines
 //! expect): `transactionSummary` / `transactionEvent`, header maps as JSON *strings*.
 
-use super::{beats_event, proxy_id, rfc3339, summary_status, EntryPoint, EventContext, Proxy, AMPLIFY_FLOW};
+use super::{
+    beats_event, pairs_json, proxy_id, query_string, rfc3339, summary_status, EntryPoint, EventContext, Proxy,
+    AMPLIFY_FLOW,
+};
 use crate::access_log::ApiCall;
 use crate::catalog::ApiRef;
 use bytes::Bytes;
@@ -51,7 +54,7 @@ pub fn build_logevent_v1(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, o
             protocol: Protocol {
                 r#type: "http",
                 uri: &call.path,
-                args: "",
+                args: query_string(&call.query),
                 method: &call.http_method,
                 status: call.status,
                 status_text: "",
@@ -65,8 +68,8 @@ pub fn build_logevent_v1(call: &ApiCall, api: &ApiRef<'_>, ctx: &EventContext, o
                 remote_port: 0,
                 local_addr: "",
                 local_port: 0,
-                request_headers: "{}",
-                response_headers: "{}",
+                request_headers: pairs_json(&call.request_headers),
+                response_headers: pairs_json(&call.response_headers),
             },
         }),
         ..base("transactionEvent")
@@ -131,7 +134,7 @@ struct Event<'a> {
 struct Protocol<'a> {
     r#type: &'static str,
     uri: &'a str,
-    args: &'static str,
+    args: String,
     method: &'a str,
     status: u16,
     status_text: &'static str,
@@ -146,6 +149,6 @@ struct Protocol<'a> {
     local_addr: &'static str,
     local_port: u16,
     /// A JSON object encoded into a string, as the legacy format wants.
-    request_headers: &'static str,
-    response_headers: &'static str,
+    request_headers: String,
+    response_headers: String,
 }

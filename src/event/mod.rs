@@ -152,3 +152,48 @@ struct EntryPoint<'a> {
     path: &'a str,
     host: &'a str,
 }
+
+/// Name/value pairs (headers, query arguments) written as one JSON object, in their order.
+pub(crate) struct Pairs<'a>(pub &'a [(String, String)]);
+
+impl Serialize for Pairs<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+/// The legacy header maps: a JSON object encoded into a string, `{}` when empty.
+fn pairs_json(pairs: &[(String, String)]) -> String {
+    serde_json::to_string(&Pairs(pairs)).expect("string pairs serialize")
+}
+
+/// Query arguments as a query string, `%`, `&`, `=`, `+`, `#`, space and control characters escaped.
+fn query_string(pairs: &[(String, String)]) -> String {
+    let escape = |text: &str, out: &mut String| {
+        for c in text.chars() {
+            if "%&=+# ".contains(c) || c.is_control() {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            } else {
+                out.push(c);
+            }
+        }
+    };
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        escape(k, &mut out);
+        out.push('=');
+        escape(v, &mut out);
+    }
+    out
+}

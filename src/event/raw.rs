@@ -2,7 +2,7 @@
 //! call whose `message` is the parsed access-log record as a JSON object (typed values, absent
 //! fields left out), with no Amplify flow.
 
-use super::{beats_event, rfc3339, EventContext};
+use super::{beats_event, rfc3339, EventContext, Pairs};
 use crate::access_log::ApiCall;
 use bytes::Bytes;
 use serde::Serialize;
@@ -53,6 +53,17 @@ struct Record<'a> {
     route_key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     integration_error_message: Option<&'a str>,
+    /// From the execution log, after redaction.
+    #[serde(skip_serializing_if = "is_empty")]
+    query: Pairs<'a>,
+    #[serde(skip_serializing_if = "is_empty")]
+    request_headers: Pairs<'a>,
+    #[serde(skip_serializing_if = "is_empty")]
+    response_headers: Pairs<'a>,
+}
+
+fn is_empty(p: &Pairs<'_>) -> bool {
+    p.0.is_empty()
 }
 
 /// Appends the one event of an API call.
@@ -83,6 +94,9 @@ pub fn build_raw(call: &ApiCall, ctx: &EventContext, out: &mut Vec<Bytes>) {
         xray_trace_id: c.xray_trace_id.as_deref(),
         route_key: c.route_key.as_deref(),
         integration_error_message: c.integration_error_message.as_deref(),
+        query: Pairs(&c.query),
+        request_headers: Pairs(&c.request_headers),
+        response_headers: Pairs(&c.response_headers),
     };
     let message = serde_json::to_string(&record).expect("record serializes");
     out.push(beats_event(&rfc3339(c.timestamp_ms), &message, ctx, None));

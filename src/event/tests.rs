@@ -123,6 +123,10 @@ fn golden_files_pin_every_format_byte_for_byte() {
     full.protocol = Some("HTTP/1.1".into());
     full.user_agent = Some("curl/8.5.0".into());
     full.integration_latency_ms = Some(80);
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    full.query = vec![pair("id", "{*}"), pair("q", "a b&c=d")];
+    full.request_headers = vec![pair("Accept", "application/json"), pair("X-Quote", "say \"hi\"")];
+    full.response_headers = vec![pair("Content-Type", "application/json")];
     for (format, file) in
         [(EventFormat::InsightsV4, "insights-v4"), (EventFormat::LogEventV1, "logevent-v1"), (EventFormat::Raw, "raw")]
     {

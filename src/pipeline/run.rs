@@ -12,6 +12,7 @@ use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
 use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
 use crate::config::Config;
 use crate::event::EventContext;
+use crate::redaction::Redactor;
 use crate::source::LogSource;
 use crate::telemetry::{Metrics, StatusBoard};
 use crate::tls::{self, TlsError};
@@ -172,6 +173,7 @@ pub async fn run<S: LogSource>(
         board.register("transformer"),
     )
     .with_filter(crate::filter::TransactionFilter::from_config(t))
+    .with_redactor(Redactor::from_config(&t.redaction).expect("redaction rules validated at start-up"))
     .start_with(transformer_in);
 
     let (stop_tx, stop_rx) = watch::channel(false);

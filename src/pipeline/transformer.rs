@@ -8,6 +8,7 @@ use crate::access_log;
 use crate::catalog::ApiCatalog;
 use crate::event::{build, EventContext};
 use crate::filter::TransactionFilter;
+use crate::redaction::Redactor;
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::collections::HashSet;
@@ -22,6 +23,7 @@ pub struct Transformer {
     status: StatusHandle,
     reasons_logged: HashSet<&'static str>,
     filter: TransactionFilter,
+    redactor: Redactor,
 }
 
 impl Transformer {
@@ -32,13 +34,21 @@ impl Transformer {
         metrics: Metrics,
         status: StatusHandle,
     ) -> Self {
-        let filter = TransactionFilter::from_config(&crate::config::TraceabilityConfig::default());
-        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new(), filter }
+        let defaults = crate::config::TraceabilityConfig::default();
+        let filter = TransactionFilter::from_config(&defaults);
+        let redactor = Redactor::from_config(&defaults.redaction).expect("default redaction rules compile");
+        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new(), filter, redactor }
     }
 
     /// Applies the exception list and sampling (the default sends everything).
     pub fn with_filter(mut self, filter: TransactionFilter) -> Self {
         self.filter = filter;
+        self
+    }
+
+    /// Redacts paths, query arguments and headers (the default shows none of them).
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
         self
     }
 
@@ -55,8 +65,12 @@ impl Transformer {
         let mut events = Vec::with_capacity(chunk.records.len() * 2);
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
-                Ok(call) => match self.filter.check(&call) {
-                    Ok(()) => build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events),
+                // Filtering sees the real path; nothing unredacted goes further.
+                Ok(mut call) => match self.filter.check(&call) {
+                    Ok(()) => {
+                        self.redactor.apply(&mut call);
+                        build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
+                    }
                     Err(dropped) => self.metrics.record_filtered(dropped.label()),
                 },
                 Err(rejected) => {
