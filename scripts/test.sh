@@ -9,13 +9,14 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "Python venv with moto[server]"
+step "Python venv with moto[server] (AWS emulator) and authlib (token endpoint)"
 VENV="${APIGW_TEST_VENV:-.venv}"
-if ! "$VENV/bin/moto_server" --help >/dev/null 2>&1; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+PY_PACKAGES=('moto[server]>=5.1,<6' 'authlib>=1.3,<2')
+if ! "$VENV/bin/python" -c 'import moto.server, authlib.jose' >/dev/null 2>&1; then
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
-"$VENV/bin/python" -c 'import moto; print("moto", moto.__version__)'
+"$VENV/bin/python" -c 'import moto, authlib; print("moto", moto.__version__, "authlib", authlib.__version__)'
 
 step "Debian packages"
 # command -> package. openssl: certificates and TLS peers in tests.

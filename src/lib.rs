@@ -5,6 +5,7 @@ pub mod access_log;
 pub mod agent;
 pub mod aws;
 pub mod catalog;
+pub mod central;
 pub mod checkpoint;
 pub mod config;
 pub mod demo;

@@ -161,7 +161,12 @@ async fn the_sender_survives_ferro_answering_with_faults() {
         sent.extend(events.iter().cloned());
         let checkpoints = vec![Checkpoint { log_group: "/g".into(), next_start_ms: i as i64 + 1 }];
         assert!(
-            to_sender.send(Batch { id: i as u64, wire: encode_window(&events, 3), events, checkpoints }, &status).await
+            to_sender
+                .send(
+                    Batch { id: i as u64, wire: encode_window(&events, 3), events, checkpoints, generation: 0 },
+                    &status
+                )
+                .await
         );
     }
     drop(to_sender);

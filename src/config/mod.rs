@@ -4,6 +4,7 @@
 //! Every key can be set by an environment variable: the name Axway users already have where one
 //! exists (see [`env::AXWAY_NAMES`]), otherwise the YAML path upper-cased with `.` turned into `_`.
 
+mod central;
 mod env;
 mod load;
 mod redaction;
@@ -13,6 +14,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
+pub use central::{CentralAuthConfig, CentralConfig, HttpSslConfig};
 pub use env::{env_name_for, env_names};
 pub use load::{load, load_from_str, ConfigError};
 pub use redaction::{parse_rules, KeyedRedaction, PathRedaction, RedactionConfig, Rule, Rules};
@@ -314,61 +316,6 @@ pub enum EventFormat {
     /// The parsed access-log record itself, one event per API call, for your own Logstash/Vector.
     #[serde(rename = "raw")]
     Raw,
-}
-
-/// `central.*`
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct CentralConfig {
-    /// Amplify organization id (CENTRAL_ORGANIZATIONID); required by insights-v4.
-    pub organization_id: String,
-    /// Amplify environment name (CENTRAL_ENVIRONMENT).
-    pub environment: String,
-    /// Amplify environment id (CENTRAL_ENVIRONMENTID); required by insights-v4.
-    pub environment_id: String,
-    /// Deployment name stamped as apicDeployment (CENTRAL_DEPLOYMENT).
-    pub deployment: String,
-    /// TLS policy of the agent's HTTPS clients (AWS APIs, Amplify Central).
-    pub ssl: HttpSslConfig,
-}
-
-/// `central.ssl.*`: TLS of the HTTPS clients, named as Axway's agents name them. Left at the
-/// defaults, AWS calls use the SDK's own client (TLS1.2+, AEAD suites, HTTPS_PROXY honoured);
-/// any change switches them to the agent's client, which applies exactly this policy.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct HttpSslConfig {
-    /// Lowest TLS version (CENTRAL_SSL_MINVERSION); TLS1.0/1.1 are raised to TLS1.2 with a warning.
-    pub min_version: TlsVersion,
-    /// Highest TLS version (CENTRAL_SSL_MAXVERSION).
-    pub max_version: TlsVersion,
-    /// Cipher suites, as for traceability.ssl.cipher_suites (CENTRAL_SSL_CIPHERSUITES).
-    pub cipher_suites: List,
-    /// Accept any server certificate: for tests only, warned loudly (CENTRAL_SSL_INSECURESKIPVERIFY).
-    pub insecure_skip_verify: bool,
-}
-
-impl Default for HttpSslConfig {
-    fn default() -> Self {
-        HttpSslConfig {
-            min_version: TlsVersion::Tls12,
-            max_version: TlsVersion::Tls13,
-            cipher_suites: List::default(),
-            insecure_skip_verify: false,
-        }
-    }
-}
-
-impl Default for CentralConfig {
-    fn default() -> Self {
-        CentralConfig {
-            organization_id: String::new(),
-            environment: String::new(),
-            environment_id: String::new(),
-            deployment: "prod".into(),
-            ssl: HttpSslConfig::default(),
-        }
-    }
 }
 
 /// `pipeline.*`

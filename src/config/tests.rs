@@ -185,3 +185,27 @@ fn redaction_rules_load_from_axway_env_syntax_and_bad_ones_name_their_key() {
         "{e}"
     );
 }
+
+#[test]
+fn central_auth_key_files_are_checked_when_a_client_id_is_set() {
+    // No client id: the (absent) default key files do not matter.
+    with_env(MINIMAL, &[]).unwrap();
+    let e = error_text(
+        MINIMAL,
+        &[("CENTRAL_AUTH_CLIENTID", "DOSA_1"), ("CENTRAL_AUTH_PRIVATEKEY", "/nonexistent/key.pem")],
+    );
+    assert!(
+        e.contains(
+            "central.auth.private_key (set by CENTRAL_AUTH_PRIVATEKEY): cannot read /nonexistent/key.pem: No such file"
+        ),
+        "{e}"
+    );
+    let e = error_text(
+        MINIMAL,
+        &[("CENTRAL_AUTH_CLIENTID", "DOSA_1"), ("CENTRAL_AUTH_URL", "http://login.axway.com/auth")],
+    );
+    assert!(
+        e.contains("central.auth.url (set by CENTRAL_AUTH_URL): central.auth.url 'http://login.axway.com/auth' must be https://"),
+        "{e}"
+    );
+}

@@ -125,6 +125,20 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             );
         }
     }
+    if c.central.auth.enabled() {
+        use crate::central::{TokenError, TokenSource};
+        if c.central.auth.realm.trim().is_empty() {
+            err("central.auth.realm", "is required with central.auth.client_id (e.g. Broker)".into());
+        }
+        match TokenSource::from_config(&c.central) {
+            Ok(_) => {}
+            Err(TokenError::Key(e)) => err(e.key(), e.to_string()),
+            Err(TokenError::BadUrl(url)) => err("central.auth.url", TokenError::BadUrl(url).to_string()),
+            // TLS problems are reported under central.ssl above.
+            Err(TokenError::Tls(_)) => {}
+            Err(e) => err("central.auth", e.to_string()),
+        }
+    }
     if c.pipeline.mailbox_capacity == 0 {
         err("pipeline.mailbox_capacity", "must be at least 1".into());
     }

@@ -197,3 +197,11 @@ fn query_string(pairs: &[(String, String)]) -> String {
     }
     out
 }
+
+/// `"token":"<token>"`, the member the framer adds to each event's `fields` (see
+/// [`crate::lumberjack::encode_window_with`]); `fields` is the last member of every Beats event.
+pub fn token_member(token: &str) -> Vec<u8> {
+    let mut member = b"\"token\":".to_vec();
+    serde_json::to_writer(&mut member, token).expect("a string serializes");
+    member
+}

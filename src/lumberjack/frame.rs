@@ -42,14 +42,36 @@ pub enum FrameError {
 /// Encodes one window: `W count`, then either plain `J` frames (level 0) or one `C` frame holding
 /// all of them (levels 1-9). `events` are JSON documents; they are numbered 1..=N.
 pub fn encode_window(events: &[Bytes], compression_level: u32) -> Bytes {
-    let json_len: usize = events.iter().map(|e| e.len() + 10).sum();
+    encode_window_with(events, compression_level, None)
+}
+
+/// As [`encode_window`], adding `member` (e.g. `"token":"…"`) as the last member of each event's
+/// last object: Beats events built by [`crate::event`] end with their `fields` object, `…}}`.
+pub fn encode_window_with(events: &[Bytes], compression_level: u32, member: Option<&[u8]>) -> Bytes {
+    let extra = member.map_or(0, |m| m.len() + 1);
+    let json_len: usize = events.iter().map(|e| e.len() + extra + 10).sum();
     let mut plain = BytesMut::with_capacity(json_len);
     for (i, event) in events.iter().enumerate() {
         plain.put_u8(VERSION);
         plain.put_u8(b'J');
         plain.put_u32(i as u32 + 1);
-        plain.put_u32(event.len() as u32);
-        plain.put_slice(event);
+        match member {
+            Some(member) if event.len() >= 3 && event.ends_with(b"}}") => {
+                let (head, tail) = event.split_at(event.len() - 2);
+                let comma = head.last() != Some(&b'{');
+                plain.put_u32((event.len() + member.len() + usize::from(comma)) as u32);
+                plain.put_slice(head);
+                if comma {
+                    plain.put_u8(b',');
+                }
+                plain.put_slice(member);
+                plain.put_slice(tail);
+            }
+            _ => {
+                plain.put_u32(event.len() as u32);
+                plain.put_slice(event);
+            }
+        }
     }
     let mut out = BytesMut::with_capacity(6 + if compression_level == 0 { json_len } else { json_len / 4 + 64 });
     out.put_u8(VERSION);

@@ -12,5 +12,5 @@ pub mod receiver;
 mod tests;
 
 pub use client::{ConnectError, Connection, SendError};
-pub use frame::{encode_window, Frame, FrameDecoder, FrameError};
+pub use frame::{encode_window, encode_window_with, Frame, FrameDecoder, FrameError};
 pub use receiver::{ReceivedEvent, Receiver, ReceiverHandle, Reply};

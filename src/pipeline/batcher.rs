@@ -2,8 +2,8 @@
 //! `bulk_max_size`, or whatever arrived within `flush_interval`, and frames + compresses each one.
 
 use super::link::{Inbox, Outbox};
+use super::Framer;
 use super::{Batch, Checkpoint, EventChunk};
-use crate::lumberjack::encode_window;
 use crate::telemetry::{ActorState, StatusHandle};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use bytes::Bytes;
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 pub struct Batcher {
     out: Outbox<Batch>,
     bulk_max_size: usize,
-    compression_level: u32,
+    framer: Framer,
     flush_interval: Duration,
     events: Vec<Bytes>,
     checkpoints: Vec<Checkpoint>,
@@ -25,14 +25,14 @@ impl Batcher {
     pub fn new(
         out: Outbox<Batch>,
         bulk_max_size: usize,
-        compression_level: u32,
+        framer: Framer,
         flush_interval: Duration,
         status: StatusHandle,
     ) -> Self {
         Batcher {
             out,
             bulk_max_size,
-            compression_level,
+            framer,
             flush_interval,
             events: Vec::with_capacity(bulk_max_size),
             checkpoints: Vec::new(),
@@ -67,11 +67,11 @@ impl Batcher {
     /// Frames what is pending as one window (possibly empty but carrying checkpoints).
     pub fn take(&mut self) -> Batch {
         let events = std::mem::replace(&mut self.events, Vec::with_capacity(self.bulk_max_size));
-        let wire = if events.is_empty() { Bytes::new() } else { encode_window(&events, self.compression_level) };
+        let (wire, generation) = self.framer.frame(&events);
         self.next_id += 1;
         self.last_flush = Instant::now();
         self.status.add("windows", 1);
-        Batch { id: self.next_id, events, wire, checkpoints: std::mem::take(&mut self.checkpoints) }
+        Batch { id: self.next_id, events, wire, checkpoints: std::mem::take(&mut self.checkpoints), generation }
     }
 
     fn pending(&self) -> bool {

@@ -42,6 +42,8 @@ pub struct Batch {
     pub wire: Bytes,
     /// Checkpoints completed by this window (possibly with no events at all).
     pub checkpoints: Vec<Checkpoint>,
+    /// Generation of the Central token stamped into `wire` (0: none).
+    pub generation: u64,
 }
 
 /// Sender -> Checkpointer: batch `batch_id` is fully acknowledged, with the positions it completes.

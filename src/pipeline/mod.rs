@@ -4,6 +4,7 @@
 mod backoff;
 mod batcher;
 mod checkpointer;
+mod framer;
 mod link;
 mod messages;
 mod poller;
@@ -18,6 +19,7 @@ mod tests;
 pub use backoff::Backoff;
 pub use batcher::Batcher;
 pub use checkpointer::AckSequence;
+pub use framer::Framer;
 pub use link::{link, Inbox, LinkGauge, Outbox};
 pub use messages::{Acked, Batch, Checkpoint, EventChunk, LogChunk, LogRecord};
 pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};

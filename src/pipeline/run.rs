@@ -4,11 +4,13 @@
 use super::backoff::Backoff;
 use super::batcher::Batcher;
 use super::checkpointer::{Checkpointer, Flush};
+use super::framer::Framer;
 use super::link::{link, LinkGauge};
 use super::poller::Poller;
 use super::sender::{Sender, SenderSettings, SharedInbox};
 use super::transformer::Transformer;
 use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
+use crate::central::{first_token, no_token, start_refresher, TokenError, TokenSource};
 use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
 use crate::config::Config;
 use crate::event::EventContext;
@@ -56,6 +58,8 @@ pub enum PipelineError {
     Tls(#[from] TlsError),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error("Amplify Central authentication: {0}")]
+    Central(#[from] TokenError),
 }
 
 /// How the run ended.
@@ -88,6 +92,18 @@ pub async fn run<S: LogSource>(
         }
         tracing::info!("Lumberjack TLS: {}", tls.describe());
     }
+    let mut shutdown = std::pin::pin!(shutdown);
+    let token = if config.central.auth.enabled() {
+        let source = Arc::new(TokenSource::from_config(&config.central)?);
+        let status = telemetry.board.register("central-auth");
+        let first = tokio::select! {
+            first = first_token(&source, &status) => first?,
+            _ = shutdown.as_mut() => return Ok(RunEnd::ShutdownClean),
+        };
+        start_refresher(source, first, status)
+    } else {
+        no_token()
+    };
     let store = CheckpointStore::new(&config.state.path);
     let positions = store.load()?;
     let sources = make_sources(&positions);
@@ -119,7 +135,8 @@ pub async fn run<S: LogSource>(
     // Sender workers share the batch link; with loadbalance each starts on its own host (and
     // fails over to the next), otherwise all start on the first.
     let (gave_up_tx, mut gave_up_rx) = tokio::sync::mpsc::channel(1);
-    let base = SenderSettings::from_config(t, tls);
+    let framer = Framer::new(t.compression_level, token);
+    let base = SenderSettings { framer: framer.clone(), ..SenderSettings::from_config(t, tls) };
     let shared = SharedInbox::new(sender_in);
     let starts: Vec<usize> = if t.loadbalance { (0..t.host.len()).collect() } else { vec![0] };
     let mut n = 0;
@@ -142,7 +159,7 @@ pub async fn run<S: LogSource>(
     }
     drop((to_checkpointer, gave_up_tx));
     let batcher_arbiter = actix::Arbiter::new();
-    Batcher::new(to_sender, t.bulk_max_size, t.compression_level, t.flush_interval.get(), board.register("batcher"))
+    Batcher::new(to_sender, t.bulk_max_size, framer, t.flush_interval.get(), board.register("batcher"))
         .start_on(&batcher_arbiter.handle(), batcher_in);
 
     let (catalog_tx, catalog_rx) = watch::channel(Arc::new(ApiCatalog::default()));

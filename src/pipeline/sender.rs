@@ -7,7 +7,7 @@
 use super::backoff::Backoff;
 use super::link::{Inbox, Outbox};
 use super::window::{AckOutcome, InFlight, Window, WindowSizer};
-use super::{Acked, Batch};
+use super::{Acked, Batch, Framer};
 use crate::config::TraceabilityConfig;
 use crate::lumberjack::{client::SendFailure, Connection};
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
@@ -24,7 +24,8 @@ pub struct SenderSettings {
     pub hosts: Vec<String>,
     pub tls: Option<ClientTls>,
     pub timeout: Duration,
-    pub compression_level: u32,
+    /// Frames windows again when needed, with the current Central token.
+    pub framer: Framer,
     pub pipelining: usize,
     pub bulk_max_size: usize,
     pub slow_start: bool,
@@ -41,7 +42,7 @@ impl SenderSettings {
             hosts: t.host.to_vec(),
             tls,
             timeout: t.client_timeout.get(),
-            compression_level: t.compression_level,
+            framer: Framer::plain(t.compression_level),
             pipelining: t.pipelining.max(1),
             bulk_max_size: t.bulk_max_size,
             slow_start: t.slow_start,
@@ -117,7 +118,7 @@ impl Client {
     async fn fail(&mut self, inflight: &mut InFlight, reason: &str, label: &str) -> Result<(), String> {
         let host =
             self.conn.take().map(|c| c.host().to_string()).unwrap_or_else(|| self.s.hosts[self.next_host].clone());
-        let acked = inflight.on_failure(self.s.compression_level);
+        let acked = inflight.on_failure(&self.s.framer);
         if label != "connect" {
             self.metrics.window_failed(label, acked as usize, 0);
         }
@@ -219,6 +220,10 @@ pub async fn run_sender(
             }
             let conn = c.conn.as_mut().expect("connected above");
             let window = inflight.next_unwritten().expect("checked above");
+            // A token refreshed since the window was framed: resend it with the current one.
+            if window.generation != c.s.framer.generation() {
+                (window.wire, window.generation) = c.s.framer.frame(&window.events);
+            }
             match conn.write_window(&window.wire, timeout).await {
                 Ok(()) => {
                     window.written = true;
@@ -252,7 +257,7 @@ pub async fn run_sender(
                 None
             }
             Event::Batch(Some(batch)) => {
-                for w in c.sizer.split(batch, c.s.compression_level) {
+                for w in c.sizer.split(batch, &c.s.framer) {
                     inflight.push(w);
                 }
                 None

@@ -21,7 +21,10 @@ fn events(range: std::ops::Range<u32>) -> Vec<Bytes> {
 fn batcher(bulk: usize) -> (Batcher, Inbox<Batch>) {
     let metrics = Metrics::new();
     let (out, inbox, _) = link("batcher->sender", 4, &metrics);
-    (Batcher::new(out, bulk, 0, Duration::from_secs(1), StatusBoard::default().register("batcher")), inbox)
+    (
+        Batcher::new(out, bulk, Framer::plain(0), Duration::from_secs(1), StatusBoard::default().register("batcher")),
+        inbox,
+    )
 }
 
 #[test]
@@ -84,6 +87,7 @@ async fn send_through(
             wire: crate::lumberjack::encode_window(&ev, 3),
             events: ev,
             checkpoints: vec![checkpoint(i as i64 + 1)],
+            generation: 0,
         };
         assert!(to_sender.send(batch, &board.register("batcher")).await);
     }
@@ -230,6 +234,7 @@ fn acks_complete_the_front_window_and_the_checkpoint_only_windows_behind_it() {
         written: n > 0,
         acked: 0,
         batch_id: None,
+        generation: 0,
     };
     let mut f = InFlight::default();
     f.push(win(3, vec![]));
@@ -243,7 +248,7 @@ fn acks_complete_the_front_window_and_the_checkpoint_only_windows_behind_it() {
     assert_eq!(f.len(), 1);
     // A failure after a partial ACK keeps only the tail of the front window.
     assert_eq!(f.on_ack(1), AckOutcome::Partial);
-    assert_eq!(f.on_failure(0), 1);
+    assert_eq!(f.on_failure(&Framer::plain(0)), 1);
     assert_eq!(f.next_unwritten().unwrap().events, events(1..2));
 }
 
@@ -304,8 +309,13 @@ async fn idle_close_costs_nothing(reply: Reply) {
     let status = board.register("batcher");
     for i in 0..3u32 {
         let ev = events(i * 4..i * 4 + 4);
-        let batch =
-            Batch { id: i as u64, wire: crate::lumberjack::encode_window(&ev, 0), events: ev, checkpoints: vec![] };
+        let batch = Batch {
+            id: i as u64,
+            wire: crate::lumberjack::encode_window(&ev, 0),
+            events: ev,
+            checkpoints: vec![],
+            generation: 0,
+        };
         assert!(to_sender.send(batch, &status).await);
         assert_eq!(rx.wait_for_closed(i as u64 + 1, Duration::from_secs(10)).await, i as u64 + 1);
     }
@@ -399,4 +409,59 @@ fn the_transformer_applies_the_exception_list_and_counts_what_it_drops() {
     };
     assert_eq!(tr.transform(&chunk).len(), 2, "one transaction kept: summary and leg");
     assert_eq!(metrics.filtered_total("exception_list"), 1);
+}
+
+/// A token refreshed while a window waits is the one the window goes out with: the Sender
+/// re-frames any window stamped with an older generation, so a retry never sends a stale token.
+#[tokio::test]
+async fn a_window_framed_before_a_token_refresh_goes_out_with_the_new_token() {
+    use crate::central::Token;
+    let rx = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
+    let (token_tx, token_rx) = tokio::sync::watch::channel(Some(Arc::new(Token::new("old", 1))));
+    let framer = Framer::new(3, token_rx);
+    let ev = vec![
+        Bytes::from_static(br#"{"message":"a","fields":{"axway-target-flow":"api-central-v8"}}"#),
+        Bytes::from_static(br#"{"message":"b","fields":{}}"#),
+    ];
+    let (wire, generation) = framer.frame(&ev);
+    assert_eq!(generation, 1);
+    let stamped = |token: &str| {
+        vec![
+            format!(r#"{{"message":"a","fields":{{"axway-target-flow":"api-central-v8","token":"{token}"}}}}"#),
+            format!(r#"{{"message":"b","fields":{{"token":"{token}"}}}}"#),
+        ]
+    };
+    let mut decoder = crate::lumberjack::FrameDecoder;
+    let mut buf = bytes::BytesMut::from(&wire[..]);
+    let mut frames = Vec::new();
+    while let Some(frame) = decoder.decode(&mut buf).unwrap() {
+        frames.push(frame);
+    }
+    let first: Vec<String> = frames
+        .into_iter()
+        .flat_map(|f| match f {
+            crate::lumberjack::Frame::Compressed(inner) => inner,
+            other => vec![other],
+        })
+        .filter_map(|f| match f {
+            crate::lumberjack::Frame::Json { payload, .. } => Some(String::from_utf8(payload.to_vec()).unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(first, stamped("old"));
+
+    token_tx.send_replace(Some(Arc::new(Token::new("new\"one", 2))));
+    let metrics = Metrics::new();
+    let (to_sender, inbox, _) = link("batcher->sender", 8, &metrics);
+    let (to_checkpointer, _acked, _) = link("sender->checkpointer", 8, &metrics);
+    let board = StatusBoard::default();
+    let s = SenderSettings { framer, ..settings(rx.host()) };
+    let sender =
+        tokio::spawn(run_sender(SharedInbox::new(inbox), s, to_checkpointer, metrics, board.register("sender")));
+    let batch = Batch { id: 1, events: ev, wire, checkpoints: vec![], generation };
+    assert!(to_sender.send(batch, &board.register("batcher")).await);
+    drop(to_sender);
+    assert_eq!(tokio::time::timeout(Duration::from_secs(10), sender).await.unwrap().unwrap(), SenderExit::Drained);
+    let got: Vec<String> = payloads(&rx).iter().map(|p| String::from_utf8(p.to_vec()).unwrap()).collect();
+    assert_eq!(got, stamped(r#"new\"one"#));
 }

@@ -1,8 +1,8 @@
 //! The Sender's bookkeeping, free of I/O: windows in flight in send order, how ACKs advance them,
 //! what is resent after a failure, and slow start (the window size that grows on success).
 
+use super::Framer;
 use super::{Batch, Checkpoint};
-use crate::lumberjack::encode_window;
 use bytes::Bytes;
 use std::collections::VecDeque;
 
@@ -19,6 +19,8 @@ pub struct Window {
     pub acked: u32,
     /// Set on the last window of a batch: its completion completes the batch.
     pub batch_id: Option<u64>,
+    /// Generation of the Central token stamped into `wire`.
+    pub generation: u64,
 }
 
 impl Window {
@@ -96,12 +98,12 @@ impl InFlight {
     /// After a failed connection: nothing is written any more; the front window keeps only its
     /// unacknowledged tail, re-framed from sequence 1. Returns how many events were acknowledged
     /// in that front window before the failure.
-    pub fn on_failure(&mut self, compression_level: u32) -> u32 {
+    pub fn on_failure(&mut self, framer: &Framer) -> u32 {
         let mut acked = 0;
         if let Some(front) = self.windows.front_mut().filter(|w| w.acked > 0) {
             acked = front.acked;
             front.events.drain(..acked as usize);
-            front.wire = encode_window(&front.events, compression_level);
+            (front.wire, front.generation) = framer.frame(&front.events);
             front.acked = 0;
         }
         for w in &mut self.windows {
@@ -140,18 +142,19 @@ impl WindowSizer {
 
     /// Cuts a batch into windows of the current size; the checkpoints go with the last one.
     /// A batch that fits keeps the framing the Batcher already did.
-    pub fn split(&self, batch: Batch, compression_level: u32) -> Vec<Window> {
+    pub fn split(&self, batch: Batch, framer: &Framer) -> Vec<Window> {
         let id = batch.id;
-        let window = |events: Vec<Bytes>, wire: Bytes, checkpoints, last: bool| Window {
+        let window = |events: Vec<Bytes>, (wire, generation): (Bytes, u64), checkpoints, last: bool| Window {
             events,
             wire,
             checkpoints,
             written: false,
             acked: 0,
             batch_id: last.then_some(id),
+            generation,
         };
         if batch.events.len() <= self.size {
-            return vec![window(batch.events, batch.wire, batch.checkpoints, true)];
+            return vec![window(batch.events, (batch.wire, batch.generation), batch.checkpoints, true)];
         }
         let chunks: Vec<Vec<Bytes>> = batch.events.chunks(self.size).map(<[Bytes]>::to_vec).collect();
         let last = chunks.len() - 1;
@@ -160,7 +163,7 @@ impl WindowSizer {
             .into_iter()
             .enumerate()
             .map(|(i, events)| {
-                let wire = encode_window(&events, compression_level);
+                let wire = framer.frame(&events);
                 let checkpoints = if i == last { checkpoints.take().unwrap_or_default() } else { Vec::new() };
                 window(events, wire, checkpoints, i == last)
             })

@@ -193,6 +193,18 @@ pub fn http_client_config(c: &HttpSslConfig) -> Result<Option<(rustls::ClientCon
     Ok(Some((config, policy)))
 }
 
+/// The HTTPS client TLS when `central.ssl` is left at its defaults: TLS1.2+, AEAD suites, the
+/// system trust store.
+pub fn default_https_config() -> Result<rustls::ClientConfig, TlsError> {
+    let roots = roots(&[]).map_err(|_| {
+        TlsError::Policy(vec![("central.ssl".into(), "the system trust store is empty or unreadable".into())])
+    })?;
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 fn protocol_versions(policy: &TlsPolicy) -> Vec<&'static rustls::SupportedProtocolVersion> {
     policy
         .versions

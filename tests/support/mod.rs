@@ -264,3 +264,4 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     (head.to_string(), body.to_string())
 }
+pub mod axwayid;
