@@ -1,6 +1,7 @@
 //! `apigw-agent run`: the pipeline over CloudWatch Logs and API Gateway, with the status server
 //! and signal handling (first SIGTERM/SIGINT drains, a second one exits at once).
 
+use crate::catalog::{CatalogClients, TagFilter};
 use crate::config::Config;
 use crate::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
 use crate::source::CloudWatchSource;
@@ -38,6 +39,7 @@ pub async fn run(
     let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
+    let filter = Some(config.aws.filter.trim()).filter(|f| !f.is_empty()).map(TagFilter::parse).transpose()?;
     let metrics = telemetry.metrics.clone();
     let groups = config.aws.log_group.to_vec();
     let poll = config.aws.poll.clone();
@@ -58,7 +60,11 @@ pub async fn run(
                 })
                 .collect()
         },
-        CatalogSetup::Aws { client: apigw, interval: config.aws.api_poll_interval.get() },
+        CatalogSetup::Aws {
+            clients: CatalogClients { rest: apigw, http: aws_sdk_apigatewayv2::Client::new(&sdk) },
+            interval: config.aws.api_poll_interval.get(),
+            filter,
+        },
         &telemetry,
         shutdown,
     )

@@ -1,7 +1,7 @@
 //! `apigw-agent demo`: synthetic API Gateway traffic through the full actor pipeline to an
 //! in-process Lumberjack receiver, then a check that every record arrived.
 
-use crate::catalog::{ApiCatalog, RestApiInfo, StageInfo};
+use crate::catalog::{ApiCatalog, ApiInfo, ApiKind, StageInfo};
 use crate::config::{Config, Dur, List};
 use crate::lumberjack::{ReceivedEvent, Receiver, Reply};
 use crate::pipeline::{self, CatalogSetup, Telemetry};
@@ -60,11 +60,13 @@ pub fn demo_config(receiver: &str, state_path: &str) -> Config {
 }
 
 fn demo_catalog() -> ApiCatalog {
-    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| RestApiInfo {
+    ApiCatalog::new(DEMO_APIS.iter().map(|(id, name, stage, _)| ApiInfo {
         id: id.to_string(),
         name: name.to_string(),
+        kind: ApiKind::Rest,
+        tags: Default::default(),
         stages:
-            [(stage.to_string(), StageInfo { name: stage.to_string(), deployment_id: Some("demo1".into()) })].into(),
+            [(stage.to_string(), StageInfo { deployment_id: Some("demo1".into()), ..StageInfo::new(*stage) })].into(),
     }))
 }
 

@@ -12,6 +12,7 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("aws.client_timeout", "AWS_CLIENTTIMEOUT"),
     ("aws.log_group", "AWS_LOGGROUP"),
     ("aws.api_poll_interval", "AWS_APIPOLLINTERVAL"),
+    ("aws.filter", "AWS_FILTER"),
     ("traceability.host", "TRACEABILITY_HOST"),
     ("traceability.compression_level", "TRACEABILITY_COMPRESSIONLEVEL"),
     ("traceability.bulk_max_size", "TRACEABILITY_BULKMAXSIZE"),

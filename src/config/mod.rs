@@ -56,8 +56,11 @@ pub struct AwsConfig {
     pub client_timeout: Dur,
     /// Log groups holding the API Gateway access logs: a list or a comma list (AWS_LOGGROUP).
     pub log_group: List,
-    /// How often the API catalog (GetRestApis, GetStages) is refreshed (AWS_APIPOLLINTERVAL).
+    /// How often the API catalog (REST and HTTP APIs, stages, tags) is refreshed (AWS_APIPOLLINTERVAL).
     pub api_poll_interval: Dur,
+    /// Tag expression selecting the API stages traced, e.g. `tag.Env == prod && tag.Team.Exists()`;
+    /// empty traces every stage (AWS_FILTER). API tags apply, overridden by stage tags.
+    pub filter: String,
     /// How log groups are read.
     pub poll: PollConfig,
 }
@@ -71,6 +74,7 @@ impl Default for AwsConfig {
             client_timeout: Dur::secs(30),
             log_group: List::default(),
             api_poll_interval: Dur::secs(60),
+            filter: String::new(),
             poll: PollConfig::default(),
         }
     }

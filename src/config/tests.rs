@@ -209,3 +209,15 @@ fn central_auth_key_files_are_checked_when_a_client_id_is_set() {
         "{e}"
     );
 }
+
+#[test]
+fn a_bad_aws_filter_names_its_env_variable_and_the_position() {
+    assert_eq!(with_env(MINIMAL, &[("AWS_FILTER", "tag.Env == prod")]).unwrap().aws.filter, "tag.Env == prod");
+    let e = error_text(MINIMAL, &[("AWS_FILTER", "tag.Env === prod")]);
+    assert!(
+        e.contains(
+            "aws.filter (set by AWS_FILTER): 'tag.Env === prod' is not a tag filter: expected a value at character 11"
+        ),
+        "{e}"
+    );
+}

@@ -17,6 +17,11 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
         err("aws.endpoint_url", format!("'{url}' is not a URL; expected http://host:port or https://host"));
     }
+    if !c.aws.filter.trim().is_empty() {
+        if let Err(e) = crate::catalog::TagFilter::parse(&c.aws.filter) {
+            err("aws.filter", e.to_string());
+        }
+    }
     if c.aws.auth.access_key.is_empty() != c.aws.auth.secret_key.is_empty() {
         err("aws.auth", "set both access_key and secret_key, or neither (to use the default credential chain)".into());
     }

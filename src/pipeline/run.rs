@@ -9,7 +9,7 @@ use super::link::{link, LinkGauge};
 use super::poller::Poller;
 use super::sender::{Sender, SenderSettings, SharedInbox};
 use super::transformer::Transformer;
-use crate::catalog::{fetch_rest_apis, ApiCatalog, CatalogActor};
+use crate::catalog::{first_catalog, ApiCatalog, CatalogActor, CatalogClients, TagFilter};
 use crate::central::{first_token, no_token, start_refresher, TokenError, TokenSource};
 use crate::checkpoint::{CheckpointStore, GroupPosition, StateError};
 use crate::config::Config;
@@ -29,8 +29,9 @@ use tokio::sync::{oneshot, watch};
 pub enum CatalogSetup {
     /// A fixed catalog (the demo, tests).
     Static(ApiCatalog),
-    /// Discovered through API Gateway and refreshed every `interval`.
-    Aws { client: aws_sdk_apigateway::Client, interval: Duration },
+    /// Discovered through API Gateway (v1 and v2) and refreshed every `interval`; with a filter,
+    /// only the stages it selects are traced.
+    Aws { clients: CatalogClients, interval: Duration, filter: Option<TagFilter> },
 }
 
 /// The named links of a running pipeline.
@@ -167,19 +168,17 @@ pub async fn run<S: LogSource>(
         CatalogSetup::Static(c) => {
             catalog_tx.send_replace(Arc::new(c));
         }
-        CatalogSetup::Aws { client, interval } => {
+        CatalogSetup::Aws { clients, interval, filter } => {
             let status = board.register("catalog");
-            match fetch_rest_apis(&client, m).await {
-                Ok(c) => {
-                    tracing::info!(apis = c.len(), "API catalog loaded");
-                    catalog_tx.send_replace(Arc::new(c));
+            let first = tokio::select! {
+                c = first_catalog(&clients, filter.as_ref(), m, &status) => c,
+                _ = shutdown.as_mut() => {
+                    batcher_arbiter.stop();
+                    return Ok(RunEnd::ShutdownClean);
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "API catalog unavailable at start; events name APIs by id until it loads");
-                    status.fail(&e);
-                }
-            }
-            CatalogActor::new(client, interval, catalog_tx, m.clone(), status).start();
+            };
+            catalog_tx.send_replace(Arc::new(first));
+            CatalogActor::new(clients, filter, interval, catalog_tx, m.clone(), status).start();
         }
     }
     Transformer::new(

@@ -66,13 +66,25 @@ impl Transformer {
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
                 // Filtering sees the real path; nothing unredacted goes further.
-                Ok(mut call) => match self.filter.check(&call) {
-                    Ok(()) => {
-                        self.redactor.apply(&mut call);
-                        build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
+                Ok(mut call) => {
+                    let dropped =
+                        self.filter.check(&call).err().map(|d| d.label()).or_else(|| {
+                            catalog.selection(call.api_id.as_deref(), call.stage.as_deref()).dropped_label()
+                        });
+                    match dropped {
+                        None => {
+                            self.redactor.apply(&mut call);
+                            build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
+                        }
+                        Some(label) => {
+                            self.metrics.record_filtered(label);
+                            if label == "aws_filter_unknown_stage" && self.reasons_logged.insert(label) {
+                                tracing::warn!(api_id = ?call.api_id, stage = ?call.stage,
+                                    "dropping calls to a stage the API catalog does not know while aws.filter is set (logged once; it is picked up at the next refresh)");
+                            }
+                        }
                     }
-                    Err(dropped) => self.metrics.record_filtered(dropped.label()),
-                },
+                }
                 Err(rejected) => {
                     self.metrics.record_rejected(rejected.label());
                     self.status.add("rejected", 1);

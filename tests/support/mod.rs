@@ -80,6 +80,10 @@ impl Moto {
     pub async fn apigateway(&self) -> aws_sdk_apigateway::Client {
         aws_sdk_apigateway::Client::new(&self.sdk_config().await)
     }
+
+    pub async fn apigatewayv2(&self) -> aws_sdk_apigatewayv2::Client {
+        aws_sdk_apigatewayv2::Client::new(&self.sdk_config().await)
+    }
 }
 
 pub fn now_ms() -> i64 {
@@ -139,7 +143,22 @@ pub async fn put_lines(logs: &aws_sdk_cloudwatchlogs::Client, group: &str, strea
 
 /// Creates a REST API with a deployed stage `prod`; returns its id.
 pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> String {
-    let api = apigw.create_rest_api().name(name).send().await.unwrap();
+    create_tagged_rest_api(apigw, name, &[], &[("prod", &[])]).await
+}
+
+/// Tags as the SDK builders take them.
+fn tag_map(tags: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// A REST API with one GET method, deployed to `stages`, API and stages tagged as given.
+pub async fn create_tagged_rest_api(
+    apigw: &aws_sdk_apigateway::Client,
+    name: &str,
+    tags: &[(&str, &str)],
+    stages: &[(&str, &[(&str, &str)])],
+) -> String {
+    let api = apigw.create_rest_api().name(name).set_tags(Some(tag_map(tags))).send().await.unwrap();
     let id = api.id().unwrap().to_string();
     let resources = apigw.get_resources().rest_api_id(&id).send().await.unwrap();
     let root = resources.items()[0].id().unwrap().to_string();
@@ -162,14 +181,39 @@ pub async fn create_rest_api(apigw: &aws_sdk_apigateway::Client, name: &str) -> 
         .await
         .unwrap();
     let deployment = apigw.create_deployment().rest_api_id(&id).send().await.unwrap();
-    apigw
-        .create_stage()
-        .rest_api_id(&id)
-        .stage_name("prod")
-        .deployment_id(deployment.id().unwrap())
+    for (stage, tags) in stages {
+        apigw
+            .create_stage()
+            .rest_api_id(&id)
+            .stage_name(*stage)
+            .deployment_id(deployment.id().unwrap())
+            .set_tags(Some(tag_map(tags)))
+            .send()
+            .await
+            .unwrap();
+    }
+    id
+}
+
+/// An HTTP API (API Gateway v2) with `stages`, API and stages tagged as given.
+pub async fn create_http_api(
+    v2: &aws_sdk_apigatewayv2::Client,
+    name: &str,
+    tags: &[(&str, &str)],
+    stages: &[(&str, &[(&str, &str)])],
+) -> String {
+    let api = v2
+        .create_api()
+        .name(name)
+        .protocol_type(aws_sdk_apigatewayv2::types::ProtocolType::Http)
+        .set_tags(Some(tag_map(tags)))
         .send()
         .await
         .unwrap();
+    let id = api.api_id().unwrap().to_string();
+    for (stage, tags) in stages {
+        v2.create_stage().api_id(&id).stage_name(*stage).set_tags(Some(tag_map(tags))).send().await.unwrap();
+    }
     id
 }
 
