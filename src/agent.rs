@@ -1,10 +1,10 @@
 //! `apigw-agent run`: the pipeline over CloudWatch Logs and API Gateway, with the status server
 //! and signal handling (first SIGTERM/SIGINT drains, a second one exits at once).
 
-use crate::catalog::{CatalogClients, TagFilter};
+use crate::catalog::{fetch_catalog, CatalogClients, Selection, TagFilter};
 use crate::config::Config;
 use crate::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
-use crate::source::CloudWatchSource;
+use crate::source::{execution_log_groups, execution_log_target, CloudWatchSource};
 use crate::telemetry::StatusServer;
 use actix::Actor;
 
@@ -41,7 +41,11 @@ pub async fn run(
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
     let filter = Some(config.aws.filter.trim()).filter(|f| !f.is_empty()).map(TagFilter::parse).transpose()?;
     let metrics = telemetry.metrics.clone();
-    let groups = config.aws.log_group.to_vec();
+    let clients = CatalogClients { rest: apigw, http: aws_sdk_apigatewayv2::Client::new(&sdk) };
+    let mut groups = config.aws.log_group.to_vec();
+    if config.aws.execution_logs.enabled {
+        groups.extend(traced_execution_log_groups(&logs, &clients, filter.as_ref(), &metrics).await?);
+    }
     let poll = config.aws.poll.clone();
     tracing::info!(log_groups = ?groups, hosts = ?config.traceability.host.0, tls = config.traceability.enable_ssl, "starting");
     let end = pipeline::run(
@@ -60,17 +64,35 @@ pub async fn run(
                 })
                 .collect()
         },
-        CatalogSetup::Aws {
-            clients: CatalogClients { rest: apigw, http: aws_sdk_apigatewayv2::Client::new(&sdk) },
-            interval: config.aws.api_poll_interval.get(),
-            filter,
-        },
+        CatalogSetup::Aws { clients, interval: config.aws.api_poll_interval.get(), filter },
         &telemetry,
         shutdown,
     )
     .await?;
     tracing::info!(end = ?end, "stopped");
     Ok(end)
+}
+
+/// The execution-log groups of the stages `filter` selects (all of them without a filter), found
+/// once at start-up.
+async fn traced_execution_log_groups(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    clients: &CatalogClients,
+    filter: Option<&TagFilter>,
+    metrics: &crate::telemetry::Metrics,
+) -> anyhow::Result<Vec<String>> {
+    use anyhow::Context as _;
+    let why = "aws.execution_logs.enabled: cannot find the execution-log groups";
+    let mut groups = execution_log_groups(logs, metrics).await.context(why)?;
+    if let Some(filter) = filter {
+        let catalog = fetch_catalog(clients, Some(filter), metrics).await.context(why)?;
+        groups.retain(|g| {
+            execution_log_target(g)
+                .is_some_and(|(api, stage)| catalog.selection(Some(api), Some(stage)) == Selection::Traced)
+        });
+    }
+    tracing::info!(groups = ?groups, "execution logs: reading these groups too");
+    Ok(groups)
 }
 
 /// Resolves on the first SIGTERM or SIGINT; a second one exits the process at once (the state

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod demo;
 pub mod event;
+pub mod execution_log;
 pub mod filter;
 pub mod lumberjack;
 pub mod pipeline;

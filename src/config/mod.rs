@@ -63,6 +63,31 @@ pub struct AwsConfig {
     pub filter: String,
     /// How log groups are read.
     pub poll: PollConfig,
+    /// Request/response headers and query strings from execution logs (off by default).
+    pub execution_logs: ExecutionLogsConfig,
+}
+
+/// `aws.execution_logs.*`: when enabled, the execution-log groups of the traced REST API stages
+/// (`API-Gateway-Execution-Logs_{apiId}/{stage}`, found at start-up) are read too, and their
+/// `Method request headers`, `Method request query string` and `Endpoint response headers` lines
+/// are joined to the access-log call by request id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecutionLogsConfig {
+    /// Read execution logs (AWS_EXECUTION_LOGS_ENABLED). Needs INFO execution logging on the stages.
+    pub enabled: bool,
+    /// Most calls held waiting for their lines, and most requests' lines held; past it the oldest
+    /// calls go on without them (AWS_EXECUTION_LOGS_MAX_PENDING).
+    pub max_pending: usize,
+    /// Longest a call waits for its `Method completed` line before it goes without headers
+    /// (AWS_EXECUTION_LOGS_MAX_WAIT).
+    pub max_wait: Dur,
+}
+
+impl Default for ExecutionLogsConfig {
+    fn default() -> Self {
+        ExecutionLogsConfig { enabled: false, max_pending: 10_000, max_wait: Dur::secs(30) }
+    }
 }
 
 impl Default for AwsConfig {
@@ -75,6 +100,7 @@ impl Default for AwsConfig {
             log_group: List::default(),
             api_poll_interval: Dur::secs(60),
             filter: String::new(),
+            execution_logs: ExecutionLogsConfig::default(),
             poll: PollConfig::default(),
         }
     }

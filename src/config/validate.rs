@@ -30,6 +30,7 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         ("aws.api_poll_interval", c.aws.api_poll_interval),
         ("aws.poll.interval", c.aws.poll.interval),
         ("aws.poll.max_window", c.aws.poll.max_window),
+        ("aws.execution_logs.max_wait", c.aws.execution_logs.max_wait),
         ("traceability.flush_interval", c.traceability.flush_interval),
         ("traceability.client_timeout", c.traceability.client_timeout),
         ("traceability.backoff.init", c.traceability.backoff.init),
@@ -48,6 +49,9 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         );
     }
 
+    if c.aws.execution_logs.max_pending == 0 {
+        err("aws.execution_logs.max_pending", "must be at least 1".into());
+    }
     let t = &c.traceability;
     if t.host.is_empty() {
         err("traceability.host", "is required: at least one host:port".into());

@@ -190,6 +190,7 @@ pub async fn run<S: LogSource>(
     )
     .with_filter(crate::filter::TransactionFilter::from_config(t))
     .with_redactor(Redactor::from_config(&t.redaction).expect("redaction rules validated at start-up"))
+    .with_join_if(&config.aws.execution_logs)
     .start_with(transformer_in);
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -1,18 +1,21 @@
-//! The Transformer actor: parses access-log records and builds the Amplify events, reading API
-//! names from the latest catalog. A record that does not parse is counted, logged once per reason,
-//! and skipped; its chunk's checkpoint still moves on.
+//! The Transformer actor: parses access-log records, filters them, joins execution-log headers
+//! when enabled, redacts, and builds the Amplify events, reading API names from the latest
+//! catalog. A record that does not parse is counted, logged once per reason, and skipped; its
+//! chunk's checkpoint still moves on.
 
 use super::link::{Inbox, Outbox};
 use super::{EventChunk, LogChunk};
-use crate::access_log;
+use crate::access_log::{self, ApiCall};
 use crate::catalog::ApiCatalog;
 use crate::event::{build, EventContext};
+use crate::execution_log::{is_execution_log_group, parse_line, HeaderJoin, JoinSettings};
 use crate::filter::TransactionFilter;
 use crate::redaction::Redactor;
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 pub struct Transformer {
@@ -24,6 +27,7 @@ pub struct Transformer {
     reasons_logged: HashSet<&'static str>,
     filter: TransactionFilter,
     redactor: Redactor,
+    join: Option<HeaderJoin>,
 }
 
 impl Transformer {
@@ -37,7 +41,17 @@ impl Transformer {
         let defaults = crate::config::TraceabilityConfig::default();
         let filter = TransactionFilter::from_config(&defaults);
         let redactor = Redactor::from_config(&defaults.redaction).expect("default redaction rules compile");
-        Transformer { out, catalog, event_context, metrics, status, reasons_logged: HashSet::new(), filter, redactor }
+        Transformer {
+            out,
+            catalog,
+            event_context,
+            metrics,
+            status,
+            reasons_logged: HashSet::new(),
+            filter,
+            redactor,
+            join: None,
+        }
     }
 
     /// Applies the exception list and sampling (the default sends everything).
@@ -59,23 +73,79 @@ impl Transformer {
         })
     }
 
-    /// Builds the events of one chunk (two per API call).
+    /// Joins execution-log headers to the calls (`aws.execution_logs.enabled`).
+    pub fn with_join(mut self, settings: JoinSettings) -> Self {
+        self.join = Some(HeaderJoin::new(settings));
+        self
+    }
+
+    /// [`Transformer::with_join`] when `aws.execution_logs.enabled`.
+    pub fn with_join_if(self, c: &crate::config::ExecutionLogsConfig) -> Self {
+        if c.enabled {
+            self.with_join(JoinSettings { max_pending: c.max_pending, max_wait: c.max_wait.get() })
+        } else {
+            self
+        }
+    }
+
+    /// Builds the events of one chunk (two per API call), without the join.
     pub fn transform(&mut self, chunk: &LogChunk) -> Vec<bytes::Bytes> {
+        let calls = self.calls(chunk);
+        self.build_events(calls)
+    }
+
+    /// What leaves for the Batcher after `chunk`: its events, or with the join whatever chunks
+    /// it let go (an execution-log chunk's checkpoint goes at once: its lines are held in the join).
+    pub fn process(&mut self, chunk: LogChunk, now: Instant) -> Vec<EventChunk> {
+        let Some(join) = self.join.as_mut() else {
+            let events = self.transform(&chunk);
+            return vec![EventChunk { events, checkpoint: chunk.checkpoint }];
+        };
+        let mut out = Vec::new();
+        if is_execution_log_group(&chunk.log_group) {
+            for record in &chunk.records {
+                if let Some((request_id, line)) = parse_line(&record.message) {
+                    join.add_line(request_id, line, now);
+                }
+            }
+            out.push(EventChunk { events: Vec::new(), checkpoint: chunk.checkpoint });
+        } else {
+            let calls = self.calls(&chunk);
+            self.join.as_mut().expect("checked above").add_calls(calls, chunk.checkpoint, now);
+        }
+        out.extend(self.release(now));
+        out
+    }
+
+    /// The chunks the join lets go at `now` (`None`: all of them, at the end of input).
+    fn release(&mut self, now: impl Into<Option<Instant>>) -> Vec<EventChunk> {
+        let Some(join) = self.join.as_mut() else { return Vec::new() };
+        let ready = match now.into() {
+            Some(now) => join.release(now),
+            None => join.release_all(),
+        };
+        let stats = join.take_stats();
+        self.metrics.execution_join(stats.joined, stats.without_lines, stats.early, join.waiting_calls());
+        ready
+            .into_iter()
+            .map(|(calls, checkpoint)| EventChunk { events: self.build_events(calls), checkpoint })
+            .collect()
+    }
+
+    /// The chunk's calls that parse and pass the filters; the others are counted.
+    fn calls(&mut self, chunk: &LogChunk) -> Vec<ApiCall> {
         let catalog = self.catalog.borrow().clone();
-        let mut events = Vec::with_capacity(chunk.records.len() * 2);
+        let mut calls = Vec::with_capacity(chunk.records.len());
         for record in &chunk.records {
             match access_log::parse(&record.message, record.timestamp_ms) {
-                // Filtering sees the real path; nothing unredacted goes further.
-                Ok(mut call) => {
+                // Filtering sees the real path; redaction comes when events are built.
+                Ok(call) => {
                     let dropped =
                         self.filter.check(&call).err().map(|d| d.label()).or_else(|| {
                             catalog.selection(call.api_id.as_deref(), call.stage.as_deref()).dropped_label()
                         });
                     match dropped {
-                        None => {
-                            self.redactor.apply(&mut call);
-                            build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
-                        }
+                        None => calls.push(call),
                         Some(label) => {
                             self.metrics.record_filtered(label);
                             if label == "aws_filter_unknown_stage" && self.reasons_logged.insert(label) {
@@ -95,15 +165,58 @@ impl Transformer {
                 }
             }
         }
+        calls
+    }
+
+    /// Redacts each call (nothing unredacted goes further) and builds its events.
+    fn build_events(&mut self, calls: Vec<ApiCall>) -> Vec<bytes::Bytes> {
+        let catalog = self.catalog.borrow().clone();
+        let mut events = Vec::with_capacity(calls.len() * 2);
+        for mut call in calls {
+            self.redactor.apply(&mut call);
+            build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events);
+        }
         self.metrics.events_built(events.len());
         events
+    }
+
+    /// Sends the chunks in order, pausing the actor's input until the Batcher's link took them.
+    fn send_all(&mut self, chunks: Vec<EventChunk>, ctx: &mut Context<Self>, then_stop: bool) {
+        let (out, status) = (self.out.clone(), self.status.clone());
+        // `wait` pauses this actor's stream until the Batcher's link has room: backpressure.
+        ctx.wait(
+            async move {
+                for chunk in chunks {
+                    if !out.send(chunk, &status).await {
+                        return false;
+                    }
+                }
+                true
+            }
+            .into_actor(self)
+            .map(move |sent, _, ctx| {
+                if !sent || then_stop {
+                    ctx.stop();
+                }
+            }),
+        );
     }
 }
 
 impl Actor for Transformer {
     type Context = Context<Self>;
-    fn started(&mut self, _: &mut Context<Self>) {
+    fn started(&mut self, ctx: &mut Context<Self>) {
         self.status.set(ActorState::Running);
+        if let Some(join) = &self.join {
+            // Calls whose lines never come leave when their time is up, input or not.
+            let tick = (join.max_wait() / 4).clamp(Duration::from_millis(20), Duration::from_secs(1));
+            ctx.run_interval(tick, |act, ctx| {
+                let ready = act.release(Instant::now());
+                if !ready.is_empty() {
+                    act.send_all(ready, ctx, false);
+                }
+            });
+        }
     }
     fn stopped(&mut self, _: &mut Context<Self>) {
         self.status.set(ActorState::Stopped);
@@ -112,18 +225,15 @@ impl Actor for Transformer {
 
 impl StreamHandler<LogChunk> for Transformer {
     fn handle(&mut self, chunk: LogChunk, ctx: &mut Context<Self>) {
-        let events = self.transform(&chunk);
-        let (out, status) = (self.out.clone(), self.status.clone());
-        let next = EventChunk { events, checkpoint: chunk.checkpoint };
-        // `wait` pauses this actor's stream until the Batcher's link has room: backpressure.
-        ctx.wait(async move { out.send(next, &status).await }.into_actor(self).map(|sent, _, ctx| {
-            if !sent {
-                ctx.stop();
-            }
-        }));
+        let ready = self.process(chunk, Instant::now());
+        if !ready.is_empty() {
+            self.send_all(ready, ctx, false);
+        }
     }
 
+    /// Input ended (shutdown or the sources finished): let go of what the join holds, then stop.
     fn finished(&mut self, ctx: &mut Context<Self>) {
-        ctx.stop();
+        let rest = self.release(None);
+        self.send_all(rest, ctx, true);
     }
 }

@@ -64,14 +64,7 @@ impl CloudWatchSource {
         api: &'static str,
         e: SdkError<E>,
     ) -> SourceError {
-        self.metrics.aws_request(api, "error");
-        let code = e.code().map(str::to_string);
-        let throttled = code.as_deref() == Some("ThrottlingException");
-        let message = match code {
-            Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
-            None => DisplayErrorContext(&e).to_string(),
-        };
-        SourceError::Aws { api, log_group: self.group.to_string(), message, throttled }
+        aws_error(api, &self.group, e, &self.metrics)
     }
 
     /// Without a checkpoint: `end` is now; `beginning` is the oldest event the group can hold,
@@ -169,4 +162,21 @@ impl LogSource for CloudWatchSource {
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_millis() as i64
+}
+
+/// A failed CloudWatch Logs call, counted, with AWS's error code when it gave one.
+pub(super) fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    api: &'static str,
+    log_group: &str,
+    e: SdkError<E>,
+    metrics: &Metrics,
+) -> SourceError {
+    metrics.aws_request(api, "error");
+    let code = e.code().map(str::to_string);
+    let throttled = code.as_deref() == Some("ThrottlingException");
+    let message = match code {
+        Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
+        None => DisplayErrorContext(&e).to_string(),
+    };
+    SourceError::Aws { api, log_group: log_group.to_string(), message, throttled }
 }

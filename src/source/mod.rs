@@ -1,9 +1,11 @@
 //! Where access-log records come from: CloudWatch Logs, or the demo's synthetic traffic.
 
 mod cloudwatch;
+mod discover;
 mod synthetic;
 
 pub use cloudwatch::CloudWatchSource;
+pub use discover::{execution_log_groups, execution_log_target};
 pub use synthetic::{SyntheticSource, DEMO_APIS};
 
 use crate::pipeline::LogChunk;

@@ -23,6 +23,11 @@ struct ApiLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LinkLabel {
     link: String,
 }
@@ -46,6 +51,8 @@ pub struct Metrics {
     window_size: Gauge,
     records_filtered: Family<ReasonLabel, Counter>,
     idle_reconnects: Family<ReasonLabel, Counter>,
+    execution_join: Family<OutcomeLabel, Counter>,
+    execution_join_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -74,6 +81,8 @@ impl Metrics {
             window_size: Gauge::default(),
             records_filtered: Family::default(),
             idle_reconnects: Family::default(),
+            execution_join: Family::default(),
+            execution_join_waiting: Gauge::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
         r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
@@ -93,6 +102,16 @@ impl Metrics {
         );
         r.register("window_size", "Events in the last Lumberjack window written", m.window_size.clone());
         r.register("idle_reconnects", "Idle connections replaced before use, by reason", m.idle_reconnects.clone());
+        r.register(
+            "execution_join",
+            "Calls let go by the execution-log join: joined, without_lines (none came in time), early (max_pending reached)",
+            m.execution_join.clone(),
+        );
+        r.register(
+            "execution_join_waiting",
+            "Calls waiting for their execution-log lines",
+            m.execution_join_waiting.clone(),
+        );
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
         Metrics { registry: Arc::new(r), ..m }
     }
@@ -106,6 +125,18 @@ impl Metrics {
     /// A valid record not sent by choice: exception list, only_errors or sampling.
     pub fn record_filtered(&self, reason: &str) {
         self.records_filtered.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
+    }
+    /// Calls let go by the execution-log join, and how many still wait.
+    pub fn execution_join(&self, joined: u64, without_lines: u64, early: u64, waiting: usize) {
+        for (outcome, n) in [("joined", joined), ("without_lines", without_lines), ("early", early)] {
+            if n > 0 {
+                self.execution_join.get_or_create(&OutcomeLabel { outcome: outcome.into() }).inc_by(n);
+            }
+        }
+        self.execution_join_waiting.set(waiting as i64);
+    }
+    pub fn execution_join_total(&self, outcome: &str) -> u64 {
+        self.execution_join.get_or_create(&OutcomeLabel { outcome: outcome.into() }).get()
     }
     pub fn filtered_total(&self, reason: &str) -> u64 {
         self.records_filtered.get_or_create(&ReasonLabel { reason: reason.into() }).get()
