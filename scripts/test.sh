@@ -46,3 +46,19 @@ step "demo"
 # The binary the integration tests just built (cargo run would rebuild the AWS SDK without the
 # dev-dependency feature set).
 target/debug/apigw-agent demo --records 20000
+
+step "fuzz the access-log parser for ${FUZZ_SECONDS:=60}s (cargo-fuzz, libFuzzer)"
+# `-s none` (no sanitizer) builds on the stable toolchain; the parser is the agent's own source.
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+corpus="$(mktemp -d)"
+fuzz_log="$(mktemp)"
+if (cd fuzz && cargo fuzz run access_log -s none "$corpus" seeds/access_log -- \
+      -max_total_time="$FUZZ_SECONDS" -max_len=4096 -print_final_stats=1) >"$fuzz_log" 2>&1; then
+  grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$fuzz_log" || tail -n 5 "$fuzz_log"
+else
+  tail -n 60 "$fuzz_log"
+  echo "the fuzzer found a failing input (see fuzz/artifacts/access_log/)" >&2
+  exit 1
+fi
+rm -rf "$corpus" "$fuzz_log"
