@@ -197,3 +197,27 @@ fn every_event_the_agent_sends_carries_the_token() {
     assert_eq!(server.stats(), (1, 1));
     assert_eq!(telemetry.board.state_of("central-auth"), Some(apigw_agent::telemetry::ActorState::Running));
 }
+
+#[test]
+fn the_agent_stops_at_start_when_axwayid_refuses_its_key() {
+    let (registered, other) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    openssl_keys(registered.path());
+    openssl_keys(other.path());
+    let server = TokenServer::start(&registered.path().join("public.pem"), CLIENT, 1800);
+    isolate_aws_env();
+    // Nothing listens there: the agent must stop before any AWS call.
+    let mut config =
+        test_config("http://127.0.0.1:9", "/aws/apigateway/x", "127.0.0.1:9", &other.path().join("s.json"));
+    config.central.auth = central(&server, other.path(), "private.pem", "").auth;
+    let result = actix::System::new().block_on(apigw_agent::agent::run(
+        config,
+        apigw_agent::pipeline::Telemetry::default(),
+        std::future::pending(),
+    ));
+    let text = format!("{:#}", result.expect_err("a refused key must stop the agent"));
+    assert!(
+        text.contains(&format!("Amplify Central authentication: AxwayID refused a token for client '{CLIENT}' (HTTP 401: invalid_client: unknown kid")),
+        "{text}"
+    );
+    assert_eq!(server.stats(), (1, 0), "a refusal is not retried");
+}
