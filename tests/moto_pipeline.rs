@@ -46,6 +46,9 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
     // Exactly one summary and one leg per valid record, named from the catalog.
     let mut per_tx: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in receiver.events() {
+        // Central authentication is not configured: no token field.
+        let beat: serde_json::Value = serde_json::from_slice(&e.payload).unwrap();
+        assert_eq!(beat["fields"], serde_json::json!({"axway-target-flow": "api-central-v8"}));
         let (tx, kind, msg) = decode(&e.payload);
         assert_eq!(msg["org"], "org-test");
         assert_eq!(msg["distribution"]["environment"], "env-test");
