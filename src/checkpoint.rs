@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub enum StateError {
     #[error("cannot read state file {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("state file {path} is corrupt ({reason}); move it away to start over from aws.poll.start_position")]
+    #[error("state file {path} is corrupt ({reason}); the agent will not guess where to resume: fix it, or run with --reset-state to set it aside and start from aws.poll.start_position")]
     Corrupt { path: String, reason: String },
     #[error("cannot write state file {path}: {source}")]
     Write { path: String, source: std::io::Error },
@@ -63,6 +63,25 @@ impl CheckpointStore {
         Ok(state.log_groups)
     }
 
+    /// `--reset-state`: a corrupt state file is renamed to `<file>.corrupt-<unix seconds>` (kept for
+    /// inspection) and its new path returned; a readable one, or none, is left alone.
+    pub fn set_aside_if_corrupt(&self) -> Result<Option<PathBuf>, StateError> {
+        match self.load() {
+            Err(StateError::Corrupt { .. }) => {
+                let secs =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let mut name = self.path.as_os_str().to_owned();
+                name.push(format!(".corrupt-{secs}"));
+                let moved = PathBuf::from(name);
+                std::fs::rename(&self.path, &moved)
+                    .map_err(|source| StateError::Write { path: self.path.display().to_string(), source })?;
+                Ok(Some(moved))
+            }
+            Err(e) => Err(e),
+            Ok(_) => Ok(None),
+        }
+    }
+
     /// Replaces the state file with `positions`, atomically.
     pub fn save(&self, positions: &BTreeMap<String, GroupPosition>) -> Result<(), StateError> {
         let err = |source| StateError::Write { path: self.path.display().to_string(), source };
@@ -105,7 +124,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         std::fs::write(&path, "{\"version\":1,\"log_gro").unwrap();
-        let err = CheckpointStore::new(&path).load().unwrap_err().to_string();
+        let store = CheckpointStore::new(&path);
+        let err = store.load().unwrap_err().to_string();
         assert!(err.starts_with(&format!("state file {} is corrupt (", path.display())), "{err}");
+        assert!(
+            err.ends_with("run with --reset-state to set it aside and start from aws.poll.start_position"),
+            "{err}"
+        );
+        // --reset-state keeps the bad file for inspection and leaves no state behind.
+        let moved = store.set_aside_if_corrupt().unwrap().expect("set aside");
+        assert_eq!(std::fs::read_to_string(&moved).unwrap(), "{\"version\":1,\"log_gro");
+        assert!(store.load().unwrap().is_empty());
+        assert_eq!(store.set_aside_if_corrupt().unwrap(), None);
+        // A truncated (empty) file is corrupt too, never "no state".
+        std::fs::write(&path, "").unwrap();
+        assert!(matches!(store.load(), Err(StateError::Corrupt { .. })));
     }
 }

@@ -20,6 +20,10 @@ enum Command {
     Run {
         #[arg(long, short)]
         config: PathBuf,
+        /// If the state file is corrupt, move it aside (`<file>.corrupt-<time>`) and start from
+        /// aws.poll.start_position instead of refusing to start.
+        #[arg(long)]
+        reset_state: bool,
     },
     /// Run the whole pipeline on synthetic traffic into an in-process receiver; needs nothing installed.
     Demo {
@@ -88,12 +92,26 @@ fn main() -> ExitCode {
             }
             Err(e) => config_failure(&e),
         },
-        Command::Run { config } => {
+        Command::Run { config, reset_state } => {
             let c = match config::load(&config) {
                 Ok(c) => c,
                 Err(e) => return config_failure(&e),
             };
             init_logging(&c);
+            if reset_state {
+                match apigw_agent::checkpoint::CheckpointStore::new(&c.state.path).set_aside_if_corrupt() {
+                    Ok(Some(moved)) => tracing::warn!(
+                        moved_to = %moved.display(),
+                        start_position = %c.aws.poll.start_position,
+                        "--reset-state: the state file was corrupt and is set aside; reading starts from aws.poll.start_position"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => {
+                        eprintln!("apigw-agent: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let result = actix::System::new().block_on(apigw_agent::agent::run(
                 c,
                 Telemetry::default(),

@@ -18,7 +18,7 @@ pub use central::{CentralAuthConfig, CentralConfig, HttpSslConfig};
 pub use env::{env_name_for, env_names};
 pub use load::{load, load_from_str, ConfigError};
 pub use redaction::{parse_rules, KeyedRedaction, PathRedaction, RedactionConfig, Rule, Rules};
-pub use values::{parse_duration, Dur, List, Secret};
+pub use values::{parse_duration, Dur, List, Secret, StartPosition};
 
 use serde::{Deserialize, Serialize};
 
@@ -126,8 +126,14 @@ pub struct PollConfig {
     pub latency: Dur,
     /// Longest time span one window covers; bounds the work redone after a crash (AWS_POLL_MAX_WINDOW).
     pub max_window: Dur,
-    /// Where to start when no checkpoint exists: `beginning` (oldest event kept) or `end` (now) (AWS_POLL_START_POSITION).
+    /// Where to start when no checkpoint exists: `beginning` (oldest event kept), `end` (now), or
+    /// an RFC 3339 time such as `2026-12-01T00:00:00Z` (AWS_POLL_START_POSITION).
     pub start_position: StartPosition,
+    /// Each window also re-reads this much before its start, for events ingested late with an
+    /// older timestamp; those already read are dropped by eventId (AWS_POLL_OVERLAP). 0s = none.
+    pub overlap: Dur,
+    /// Most eventIds remembered for that (AWS_POLL_DEDUPE_CAPACITY).
+    pub dedupe_capacity: usize,
     /// Most events asked for per FilterLogEvents page, 1-10000 (AWS_POLL_PAGE_SIZE).
     pub page_size: usize,
 }
@@ -139,17 +145,11 @@ impl Default for PollConfig {
             latency: Dur::secs(5),
             max_window: Dur::secs(3600),
             start_position: StartPosition::Beginning,
+            overlap: Dur::secs(0),
+            dedupe_capacity: 100_000,
             page_size: 10_000,
         }
     }
-}
-
-/// Where reading starts without a checkpoint.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum StartPosition {
-    Beginning,
-    End,
 }
 
 /// `traceability.*`

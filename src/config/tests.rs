@@ -221,3 +221,19 @@ fn a_bad_aws_filter_names_its_env_variable_and_the_position() {
         "{e}"
     );
 }
+
+#[test]
+fn start_position_is_beginning_end_or_a_time() {
+    let at = |v: &str| with_env(MINIMAL, &[("AWS_POLL_START_POSITION", v)]).map(|c| c.aws.poll.start_position);
+    assert_eq!(at("end").unwrap(), StartPosition::End);
+    assert_eq!(at("beginning").unwrap(), StartPosition::Beginning);
+    let t = at("2026-12-01T00:00:00Z").unwrap();
+    assert_eq!(t, StartPosition::At(1_796_083_200_000));
+    assert_eq!(t.to_string(), "2026-12-01T00:00:00Z");
+    assert_eq!(at("2026-12-01T01:00:00.5+01:00").unwrap(), StartPosition::At(1_796_083_200_500));
+    let e = at("yesterday").unwrap_err().to_string();
+    assert!(
+        e.contains("aws.poll.start_position (set by AWS_POLL_START_POSITION): 'yesterday' is not a start position; expected beginning, end or an RFC 3339 time"),
+        "{e}"
+    );
+}

@@ -49,6 +49,9 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         );
     }
 
+    if c.aws.poll.dedupe_capacity == 0 && !c.aws.poll.overlap.get().is_zero() {
+        err("aws.poll.dedupe_capacity", "must be at least 1 when aws.poll.overlap is set".into());
+    }
     if c.aws.execution_logs.max_pending == 0 {
         err("aws.execution_logs.max_pending", "must be at least 1".into());
     }

@@ -219,3 +219,53 @@ impl<'de> Deserialize<'de> for List {
         Ok(List(items.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()))
     }
 }
+
+/// Where reading starts when a log group has no checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartPosition {
+    /// The oldest event the group can hold.
+    Beginning,
+    /// Now: only what comes next.
+    End,
+    /// A point in time, ms since the epoch (written as RFC 3339).
+    At(i64),
+}
+
+impl fmt::Display for StartPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartPosition::Beginning => f.write_str("beginning"),
+            StartPosition::End => f.write_str("end"),
+            StartPosition::At(ms) => {
+                let t =
+                    time::OffsetDateTime::from_unix_timestamp_nanos(*ms as i128 * 1_000_000).map_err(|_| fmt::Error)?;
+                f.write_str(&t.format(&time::format_description::well_known::Rfc3339).map_err(|_| fmt::Error)?)
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for StartPosition {
+    type Err = String;
+    fn from_str(text: &str) -> Result<StartPosition, String> {
+        match text.trim() {
+            "beginning" => Ok(StartPosition::Beginning),
+            "end" => Ok(StartPosition::End),
+            t => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map(|t| StartPosition::At((t.unix_timestamp_nanos() / 1_000_000) as i64))
+                .map_err(|_| format!("'{t}' is not a start position; expected beginning, end or an RFC 3339 time such as 2026-12-01T00:00:00Z")),
+        }
+    }
+}
+
+impl Serialize for StartPosition {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StartPosition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}

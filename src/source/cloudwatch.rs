@@ -33,6 +33,9 @@ pub struct CloudWatchSource {
     page_size: i32,
     window: Option<Window>,
     metrics: Metrics,
+    overlap_ms: i64,
+    /// eventIds read with timestamps inside the overlap of the next window.
+    seen: Dedupe,
 }
 
 impl CloudWatchSource {
@@ -56,6 +59,8 @@ impl CloudWatchSource {
             page_size: poll.page_size as i32,
             window: None,
             metrics,
+            overlap_ms: poll.overlap.get().as_millis() as i64,
+            seen: Dedupe::new(poll.dedupe_capacity),
         }
     }
 
@@ -70,8 +75,10 @@ impl CloudWatchSource {
     /// Without a checkpoint: `end` is now; `beginning` is the oldest event the group can hold,
     /// 14 days before the group was created.
     async fn initial_start(&self) -> Result<i64, SourceError> {
-        if self.start_position == StartPosition::End {
-            return Ok(now_ms() - self.latency_ms);
+        match self.start_position {
+            StartPosition::End => return Ok(now_ms() - self.latency_ms),
+            StartPosition::At(ms) => return Ok(ms),
+            StartPosition::Beginning => {}
         }
         let resp = self.client.describe_log_groups().log_group_name_prefix(self.group.as_ref()).send().await;
         let resp = resp.map_err(|e| self.aws_error("DescribeLogGroups", e))?;
@@ -118,7 +125,7 @@ impl LogSource for CloudWatchSource {
             .client
             .filter_log_events()
             .log_group_name(self.group.as_ref())
-            .start_time(w.start)
+            .start_time((w.start - self.overlap_ms).max(0))
             .end_time(w.end)
             .limit(self.page_size)
             .set_next_token(w.token.clone())
@@ -126,7 +133,7 @@ impl LogSource for CloudWatchSource {
             .await
             .map_err(|e| self.aws_error("FilterLogEvents", e))?;
         self.metrics.aws_request("FilterLogEvents", "ok");
-        let records: Vec<LogRecord> = resp
+        let mut records: Vec<LogRecord> = resp
             .events()
             .iter()
             .map(|e| LogRecord {
@@ -135,6 +142,11 @@ impl LogSource for CloudWatchSource {
                 message: e.message().unwrap_or_default().to_string(),
             })
             .collect();
+        if self.overlap_ms > 0 {
+            let before = records.len();
+            records.retain(|r| self.seen.insert(&r.event_id, r.timestamp_ms));
+            self.metrics.records_deduplicated(&self.group, before - records.len());
+        }
         self.metrics.records_read(&self.group, records.len());
         let w = self.window.as_mut().expect("window set above");
         w.records += records.len();
@@ -153,6 +165,9 @@ impl LogSource for CloudWatchSource {
                     self.max_window_ms
                 };
                 self.next_start_ms = Some(done.end + 1);
+                if self.overlap_ms > 0 {
+                    self.seen.forget_before(done.end + 1 - self.overlap_ms);
+                }
                 Some(Checkpoint { log_group: self.group.clone(), next_start_ms: done.end + 1 })
             }
         };
@@ -179,4 +194,41 @@ pub(super) fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         None => DisplayErrorContext(&e).to_string(),
     };
     SourceError::Aws { api, log_group: log_group.to_string(), message, throttled }
+}
+
+/// The eventIds read whose timestamps fall in the next window's overlap, bounded in number.
+#[derive(Debug)]
+struct Dedupe {
+    ids: std::collections::HashMap<String, i64>,
+    capacity: usize,
+}
+
+impl Dedupe {
+    fn new(capacity: usize) -> Dedupe {
+        Dedupe { ids: std::collections::HashMap::new(), capacity: capacity.max(1) }
+    }
+
+    /// False when `id` was read already.
+    fn insert(&mut self, id: &str, timestamp_ms: i64) -> bool {
+        if self.ids.contains_key(id) {
+            return false;
+        }
+        if self.ids.len() >= self.capacity {
+            // Full: forget the older half (a late event among them could then be sent twice).
+            let mut times: Vec<i64> = self.ids.values().copied().collect();
+            let mid = times.len() / 2;
+            let cutoff = *times.select_nth_unstable(mid).1;
+            self.ids.retain(|_, t| *t > cutoff);
+            tracing::warn!(
+                capacity = self.capacity,
+                "aws.poll.dedupe_capacity reached; forgetting the oldest eventIds"
+            );
+        }
+        self.ids.insert(id.to_string(), timestamp_ms);
+        true
+    }
+
+    fn forget_before(&mut self, cutoff_ms: i64) {
+        self.ids.retain(|_, t| *t >= cutoff_ms);
+    }
 }

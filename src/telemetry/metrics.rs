@@ -53,6 +53,7 @@ pub struct Metrics {
     idle_reconnects: Family<ReasonLabel, Counter>,
     execution_join: Family<OutcomeLabel, Counter>,
     execution_join_waiting: Gauge,
+    records_deduplicated: Family<GroupLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -83,6 +84,7 @@ impl Metrics {
             idle_reconnects: Family::default(),
             execution_join: Family::default(),
             execution_join_waiting: Gauge::default(),
+            records_deduplicated: Family::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
         r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
@@ -112,12 +114,23 @@ impl Metrics {
             "Calls waiting for their execution-log lines",
             m.execution_join_waiting.clone(),
         );
+        r.register(
+            "records_deduplicated",
+            "Records read again in aws.poll.overlap and dropped by eventId",
+            m.records_deduplicated.clone(),
+        );
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
         Metrics { registry: Arc::new(r), ..m }
     }
 
     pub fn records_read(&self, log_group: &str, n: usize) {
         self.records_read.get_or_create(&GroupLabel { log_group: log_group.into() }).inc_by(n as u64);
+    }
+    pub fn records_deduplicated(&self, log_group: &str, n: usize) {
+        self.records_deduplicated.get_or_create(&GroupLabel { log_group: log_group.into() }).inc_by(n as u64);
+    }
+    pub fn records_deduplicated_total(&self, log_group: &str) -> u64 {
+        self.records_deduplicated.get_or_create(&GroupLabel { log_group: log_group.into() }).get()
     }
     pub fn record_rejected(&self, reason: &str) {
         self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).inc();

@@ -309,3 +309,21 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 pub mod axwayid;
+
+/// Waits until `condition` holds, checking every 20 ms, for at most `limit`; returns whether it
+/// held. For conditions that have no signal of their own (a metric, a file on disk).
+pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !condition() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// The saved position of `group` in the state file at `path`, if any.
+pub fn saved_position(path: &std::path::Path, group: &str) -> Option<i64> {
+    apigw_agent::checkpoint::CheckpointStore::new(path).load().ok()?.get(group).map(|p| p.next_start_ms)
+}
