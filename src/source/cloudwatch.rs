@@ -18,6 +18,8 @@ struct Window {
     end: i64,
     token: Option<String>,
     records: usize,
+    /// Narrowed once already (see `next`).
+    narrowed: bool,
 }
 
 /// Reader of one log group.
@@ -118,7 +120,7 @@ impl LogSource for CloudWatchSource {
                 return Ok(Step::CaughtUp);
             }
             let end = newest.min(start.saturating_add(self.span_ms - 1));
-            self.window = Some(Window { start, end, token: None, records: 0 });
+            self.window = Some(Window { start, end, token: None, records: 0, narrowed: false });
         }
         let w = self.window.as_ref().expect("window set above");
         let resp = self
@@ -142,6 +144,22 @@ impl LogSource for CloudWatchSource {
                 message: e.message().unwrap_or_default().to_string(),
             })
             .collect();
+        // A window widened over empty time that finds data is narrowed to `max_window` from its
+        // first event and read again from its start: the position after a long empty stretch then
+        // advances in `max_window` steps, which is what bounds the re-reading after a crash.
+        let w = self.window.as_mut().expect("window set above");
+        if w.token.is_none() && !w.narrowed && w.end - w.start + 1 > self.max_window_ms {
+            if let Some(first) = records.iter().map(|r| r.timestamp_ms).min() {
+                w.end = w.end.min(first.max(w.start).saturating_add(self.max_window_ms - 1));
+                w.narrowed = true;
+                self.span_ms = self.max_window_ms;
+                return Ok(Step::Chunk(LogChunk {
+                    log_group: self.group.clone(),
+                    records: Vec::new(),
+                    checkpoint: None,
+                }));
+            }
+        }
         if self.overlap_ms > 0 {
             let before = records.len();
             records.retain(|r| self.seen.insert(&r.event_id, r.timestamp_ms));
