@@ -46,6 +46,8 @@ step "demo"
 # The binary the integration tests just built (cargo run would rebuild the AWS SDK without the
 # dev-dependency feature set).
 target/debug/apigw-agent demo --records 20000
+# Receiver faults at random (seeded) and two SIGKILLs of the pipeline, restarted from its state file.
+target/debug/apigw-agent demo --records 20000 --chaos --seed 42
 
 step "fuzz the access-log parser for ${FUZZ_SECONDS:=60}s (cargo-fuzz, libFuzzer)"
 # `-s none` (no sanitizer) builds on the stable toolchain; the parser is the agent's own source.

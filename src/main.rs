@@ -31,6 +31,22 @@ enum Command {
         records: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Inject receiver faults at random (seeded) and kill the pipeline (SIGKILL) twice,
+        /// restarting it from its state file each time.
+        #[arg(long)]
+        chaos: bool,
+    },
+    /// One pipeline run of `demo --chaos` (run by it, not by hand).
+    #[command(hide = true)]
+    DemoWorker {
+        #[arg(long)]
+        receiver: String,
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        records: u64,
+        #[arg(long)]
+        seed: u64,
     },
     /// Validate a configuration and print it as it takes effect (secrets masked); exit 2 if invalid.
     CheckConfig {
@@ -127,12 +143,30 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Demo { records, seed } => {
-            let mut c = Config::default();
-            c.log.level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into());
-            init_logging(&c);
+        Command::DemoWorker { receiver, state, records, seed } => {
+            init_demo_logging();
             let opts = apigw_agent::demo::DemoOptions { records, seed };
-            match actix::System::new().block_on(async move { apigw_agent::demo::run(&opts).await }) {
+            match actix::System::new()
+                .block_on(async move { apigw_agent::demo::worker(&receiver, &state, &opts).await })
+            {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("apigw-agent demo-worker: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Demo { records, seed, chaos } => {
+            init_demo_logging();
+            let opts = apigw_agent::demo::DemoOptions { records, seed };
+            let result = actix::System::new().block_on(async move {
+                if chaos {
+                    apigw_agent::demo::chaos::run(&opts, &std::env::current_exe()?).await
+                } else {
+                    apigw_agent::demo::run(&opts).await
+                }
+            });
+            match result {
                 Ok(report) => {
                     println!("{report}");
                     if report.lost == 0 && report.unexpected == 0 {
@@ -148,6 +182,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The demo logs warnings only, unless LOG_LEVEL says otherwise.
+fn init_demo_logging() {
+    let mut c = Config::default();
+    c.log.level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "warn".into());
+    init_logging(&c);
 }
 
 fn config_failure(e: &ConfigError) -> ExitCode {

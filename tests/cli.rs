@@ -64,6 +64,16 @@ fn demo_delivers_every_record_and_says_so() {
     assert_eq!(out.lines().last(), Some("demo: generated=3000 delivered=3000 duplicates=0 lost=0"));
 }
 
+#[test]
+fn demo_with_chaos_kills_and_restarts_the_pipeline_and_still_loses_nothing() {
+    let (code, out, err) = agent(&["demo", "--records", "4000", "--chaos", "--seed", "3"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let last = out.lines().last().unwrap();
+    assert!(last.starts_with("demo: generated=4000 delivered=4000 duplicates="), "{out}");
+    assert!(last.ends_with(" lost=0"), "{out}");
+    assert!(err.contains("pipeline killed with SIGKILL 2 times and restarted from"), "{err}");
+}
+
 /// Scrapes /metrics until it contains `needle` (at most 30 s); returns the last scrape.
 fn scrape_until(port: u16, needle: &str) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

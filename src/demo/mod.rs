@@ -1,6 +1,8 @@
 //! `apigw-agent demo`: synthetic API Gateway traffic through the full actor pipeline to an
 //! in-process Lumberjack receiver, then a check that every record arrived.
 
+pub mod chaos;
+
 use crate::catalog::{ApiCatalog, ApiInfo, ApiKind, StageInfo};
 use crate::config::{Config, Dur, List};
 use crate::lumberjack::{ReceivedEvent, Receiver, Reply};
@@ -14,6 +16,34 @@ use std::sync::Arc;
 pub struct DemoOptions {
     pub records: u64,
     pub seed: u64,
+}
+
+/// One pipeline run of `demo --chaos` (the hidden `demo-worker` command): the demo's traffic from
+/// the saved position in `state` to the receiver at `receiver`, until it is all acknowledged.
+pub async fn worker(receiver: &str, state: &str, opts: &DemoOptions) -> anyhow::Result<pipeline::RunEnd> {
+    let mut config = demo_config(receiver, state);
+    // Faults include a receiver that never answers: give up on it quickly and retry.
+    config.traceability.client_timeout = Dur::secs(1);
+    // Smaller windows: more of them, so more faults.
+    config.traceability.bulk_max_size = 250;
+    config.traceability.backoff.init = Dur::millis(20);
+    config.traceability.backoff.max = Dur::millis(200);
+    config.state.flush_interval = Dur::millis(50);
+    let (records, seed) = (opts.records, opts.seed);
+    Ok(pipeline::run(
+        &config,
+        |positions| {
+            let source = SyntheticSource::new(DEMO_GROUP, records, 1000, DEMO_START_MS, seed);
+            vec![match positions.get(DEMO_GROUP) {
+                Some(p) => source.resume(p.next_start_ms),
+                None => source,
+            }]
+        },
+        CatalogSetup::Static(demo_catalog()),
+        &Telemetry::default(),
+        std::future::pending(),
+    )
+    .await?)
 }
 
 /// What the receiver got, compared with what was generated.
