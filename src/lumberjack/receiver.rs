@@ -68,17 +68,19 @@ struct Shared {
 /// Starts receivers.
 pub struct Receiver;
 
-/// A running receiver; dropping it stops accepting connections.
+/// A running receiver; dropping it takes it down: it stops listening and closes its connections.
 pub struct ReceiverHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
     kept: watch::Receiver<usize>,
     task: tokio::task::JoinHandle<()>,
+    down: watch::Sender<bool>,
 }
 
 impl Drop for ReceiverHandle {
     fn drop(&mut self) {
         self.task.abort();
+        self.down.send_replace(true);
     }
 }
 
@@ -101,31 +103,40 @@ impl Receiver {
         let kept_tx = Arc::new(kept_tx);
         let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
         let task_shared = shared.clone();
+        let (down, down_rx) = watch::channel(false);
         let task = tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 task_shared.connections.fetch_add(1, Ordering::Relaxed);
                 let (shared, script, kept_tx, acceptor) =
                     (task_shared.clone(), script.clone(), kept_tx.clone(), acceptor.clone());
+                let mut down = down_rx.clone();
                 tokio::spawn(async move {
-                    match acceptor {
-                        None => {
-                            let mut tcp = tcp;
-                            if serve(&mut tcp, &shared, &script, &kept_tx).await {
-                                // SO_LINGER 0: the close sends an RST, as Logstash's does.
-                                let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+                    let serve_one = async {
+                        match acceptor {
+                            None => {
+                                let mut tcp = tcp;
+                                if serve(&mut tcp, &shared, &script, &kept_tx).await {
+                                    // SO_LINGER 0: the close sends an RST, as Logstash's does.
+                                    let _ = socket2::SockRef::from(&tcp).set_linger(Some(Duration::ZERO));
+                                }
+                            }
+                            Some(acceptor) => {
+                                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                                    serve(&mut tls, &shared, &script, &kept_tx).await;
+                                }
                             }
                         }
-                        Some(acceptor) => {
-                            if let Ok(mut tls) = acceptor.accept(tcp).await {
-                                serve(&mut tls, &shared, &script, &kept_tx).await;
-                            }
-                        }
+                    };
+                    // Taken down: the connection is dropped, closing it, whatever it was doing.
+                    tokio::select! {
+                        _ = serve_one => {}
+                        _ = down.wait_for(|d| *d) => {}
                     }
                     shared.closed.send_modify(|n| *n += 1);
                 });
             }
         });
-        Ok(ReceiverHandle { addr, shared, kept, task })
+        Ok(ReceiverHandle { addr, shared, kept, task, down })
     }
 }
 
