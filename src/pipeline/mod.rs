@@ -23,6 +23,6 @@ pub use framer::Framer;
 pub use link::{link, Inbox, LinkGauge, Outbox};
 pub use messages::{Acked, Batch, Checkpoint, EventChunk, LogChunk, LogRecord};
 pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};
-pub use sender::{run_sender, SenderExit, SenderSettings, SharedInbox};
+pub use sender::{run_sender, FaultHook, SenderExit, SenderSettings, SharedInbox};
 pub use transformer::Transformer;
 pub use window::{AckOutcome, InFlight, Window, WindowSizer};

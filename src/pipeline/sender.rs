@@ -34,6 +34,19 @@ pub struct SenderSettings {
     pub progress_timeout: Duration,
     pub backoff_init: Duration,
     pub backoff_max: Duration,
+    /// Fault injection for tests: asked before each window is written; `true` makes the Sender
+    /// fail (panic) there. `None` outside tests.
+    pub fault: Option<FaultHook>,
+}
+
+/// See [`SenderSettings::fault`].
+#[derive(Clone)]
+pub struct FaultHook(pub Arc<dyn Fn() -> bool + Send + Sync>);
+
+impl std::fmt::Debug for FaultHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaultHook")
+    }
 }
 
 impl SenderSettings {
@@ -51,6 +64,7 @@ impl SenderSettings {
             progress_timeout: t.progress_timeout.get(),
             backoff_init: t.backoff.init.get(),
             backoff_max: t.backoff.max.get(),
+            fault: None,
         }
     }
 }
@@ -172,12 +186,46 @@ impl SharedInbox {
 }
 
 /// The Sender's loop: reads batches from `inbox` until it ends and everything is acknowledged.
+/// It is supervised: if it fails (panics), it is restarted with backoff, keeping the windows it
+/// held, which are all resent as after a connection failure; the failure shows in `/status` and
+/// in `apigw_agent_actor_restarts_total{actor="sender"}`.
 pub async fn run_sender(
     inbox: SharedInbox,
     settings: SenderSettings,
     out: Outbox<Acked>,
     metrics: Metrics,
     status: StatusHandle,
+) -> SenderExit {
+    use futures_util::FutureExt;
+    let mut inflight = InFlight::default();
+    let mut restarts = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
+    loop {
+        let attempt = sender_loop(&inbox, settings.clone(), &out, metrics.clone(), &status, &mut inflight);
+        match std::panic::AssertUnwindSafe(attempt).catch_unwind().await {
+            Ok(exit) => return exit,
+            Err(panic) => {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                metrics.actor_restart("sender");
+                status.fail(format!("restarted after a failure: {why}"));
+                tracing::error!(error = %why, in_flight = inflight.len(), "the sender failed; restarting it, and resending what it held");
+                inflight.on_failure(&settings.framer);
+                tokio::time::sleep(restarts.next_wait()).await;
+            }
+        }
+    }
+}
+
+async fn sender_loop(
+    inbox: &SharedInbox,
+    settings: SenderSettings,
+    out: &Outbox<Acked>,
+    metrics: Metrics,
+    status: &StatusHandle,
+    inflight: &mut InFlight,
 ) -> SenderExit {
     let pipelining = settings.pipelining;
     let (timeout, progress_timeout) = (settings.timeout, settings.progress_timeout);
@@ -191,12 +239,11 @@ pub async fn run_sender(
         metrics,
         status: status.clone(),
     };
-    let mut inflight = InFlight::default();
     let mut closed = false;
     let (mut read_deadline, mut last_progress) = (Instant::now(), Instant::now());
     loop {
         for done in inflight.take_done() {
-            if !forward(&out, done, &status).await {
+            if !forward(out, done, &status).await {
                 return SenderExit::DownstreamGone;
             }
         }
@@ -212,13 +259,16 @@ pub async fn run_sender(
             }
             if c.conn.is_none() {
                 if let Err(reason) = c.connect().await {
-                    if let Err(gave_up) = c.fail(&mut inflight, &reason, "connect").await {
+                    if let Err(gave_up) = c.fail(inflight, &reason, "connect").await {
                         return SenderExit::GaveUp(gave_up);
                     }
                     continue;
                 }
             }
             let conn = c.conn.as_mut().expect("connected above");
+            if c.s.fault.as_ref().is_some_and(|f| (f.0)()) {
+                panic!("fault injected before a write");
+            }
             let window = inflight.next_unwritten().expect("checked above");
             // A token refreshed since the window was framed: resend it with the current one.
             if window.generation != c.s.framer.generation() {
@@ -234,7 +284,7 @@ pub async fn run_sender(
                     }
                 }
                 Err(f) => {
-                    if let Err(gave_up) = c.fail(&mut inflight, &f.to_string(), f.label()).await {
+                    if let Err(gave_up) = c.fail(inflight, &f.to_string(), f.label()).await {
                         return SenderExit::GaveUp(gave_up);
                     }
                 }
@@ -283,7 +333,7 @@ pub async fn run_sender(
                             if w.count() > 0 {
                                 c.succeeded(&w);
                             }
-                            if !forward(&out, w, &status).await {
+                            if !forward(out, w, &status).await {
                                 return SenderExit::DownstreamGone;
                             }
                         }
@@ -293,7 +343,7 @@ pub async fn run_sender(
             }
         };
         if let Some(f) = failure {
-            if let Err(gave_up) = c.fail(&mut inflight, &f.to_string(), f.label()).await {
+            if let Err(gave_up) = c.fail(inflight, &f.to_string(), f.label()).await {
                 return SenderExit::GaveUp(gave_up);
             }
         }

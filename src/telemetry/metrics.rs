@@ -54,6 +54,12 @@ pub struct Metrics {
     execution_join: Family<OutcomeLabel, Counter>,
     execution_join_waiting: Gauge,
     records_deduplicated: Family<GroupLabel, Counter>,
+    actor_restarts: Family<ActorLabel, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActorLabel {
+    actor: String,
 }
 
 impl Default for Metrics {
@@ -85,6 +91,7 @@ impl Metrics {
             execution_join: Family::default(),
             execution_join_waiting: Gauge::default(),
             records_deduplicated: Family::default(),
+            actor_restarts: Family::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
         r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
@@ -119,6 +126,7 @@ impl Metrics {
             "Records read again in aws.poll.overlap and dropped by eventId",
             m.records_deduplicated.clone(),
         );
+        r.register("actor_restarts", "Actors restarted by their supervisor after a failure", m.actor_restarts.clone());
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
         Metrics { registry: Arc::new(r), ..m }
     }
@@ -131,6 +139,12 @@ impl Metrics {
     }
     pub fn records_deduplicated_total(&self, log_group: &str) -> u64 {
         self.records_deduplicated.get_or_create(&GroupLabel { log_group: log_group.into() }).get()
+    }
+    pub fn actor_restart(&self, actor: &str) {
+        self.actor_restarts.get_or_create(&ActorLabel { actor: actor.into() }).inc();
+    }
+    pub fn actor_restarts_total(&self, actor: &str) -> u64 {
+        self.actor_restarts.get_or_create(&ActorLabel { actor: actor.into() }).get()
     }
     pub fn record_rejected(&self, reason: &str) {
         self.records_rejected.get_or_create(&ReasonLabel { reason: reason.into() }).inc();
