@@ -243,7 +243,7 @@ async fn sender_loop(
     let (mut read_deadline, mut last_progress) = (Instant::now(), Instant::now());
     loop {
         for done in inflight.take_done() {
-            if !forward(out, done, &status).await {
+            if !forward(out, done, status).await {
                 return SenderExit::DownstreamGone;
             }
         }
@@ -333,7 +333,7 @@ async fn sender_loop(
                             if w.count() > 0 {
                                 c.succeeded(&w);
                             }
-                            if !forward(out, w, &status).await {
+                            if !forward(out, w, status).await {
                                 return SenderExit::DownstreamGone;
                             }
                         }
