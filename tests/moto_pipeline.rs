@@ -173,6 +173,13 @@ async fn a_stalled_receiver_fills_the_bounded_links_and_stops_the_poller() {
         assert!(g.high_water() <= capacity, "{name} held {} > {capacity}", g.high_water());
     }
     assert_eq!(receiver.events().len(), 0);
+    // While blocked, the poller makes no AWS call: the Sender times out (client_timeout 2 s) and
+    // retries, and meanwhile FilterLogEvents is not called again.
+    let calls = t.metrics.aws_requests_total("FilterLogEvents", "ok");
+    let m = t.metrics.clone();
+    assert!(wait_until(WAIT, || m.send_errors_total("timeout") >= 2).await, "the sender never timed out");
+    assert_eq!(t.board.state_of(&poller), Some(ActorState::Blocked));
+    assert_eq!(t.metrics.aws_requests_total("FilterLogEvents", "ok"), calls, "the blocked poller called AWS");
 
     stalled.store(false, Ordering::SeqCst);
     assert_eq!(receiver.wait_for_events(6000, WAIT).await, 6000);

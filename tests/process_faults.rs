@@ -151,3 +151,46 @@ async fn sigterm_under_load_then_restart_sends_every_record_exactly_once() {
     let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 2).collect();
     assert!(twice.is_empty(), "records not sent exactly once: {twice:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_exits_at_once_and_the_state_file_stays_consistent() {
+    let moto = Moto::start();
+    let group = "/aws/apigateway/twice";
+    let base = now_ms() - 60_000;
+    let lines: Vec<(i64, String)> =
+        (0..500).map(|i| (base + i, access_line(&format!("t-{i}"), "api1", 200, base + i))).collect();
+    put_lines(&moto.logs().await, group, "s", &lines).await;
+    // A receiver that never acknowledges: the graceful shutdown would wait its full timeout.
+    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::Silent)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = Setup { _moto: moto, receiver, base, group, state: dir.path().join("state.json"), _dir: dir };
+    let url = s._moto.url.clone();
+    let mut child = spawn(&s, &url);
+    assert!(wait_until(LONG, || s.receiver.windows() >= 1).await, "nothing was sent");
+    // Follow the agent's log to see the first signal taken.
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    signal(&child, "-TERM");
+    // The first signal starts the graceful shutdown, which waits for ACKs that never come.
+    let mut seen = Vec::new();
+    while let Some(line) = tokio::time::timeout(LONG, lines_rx.recv()).await.unwrap() {
+        let started = line.contains("shutting down");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    let second = std::time::Instant::now();
+    signal(&child, "-TERM");
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    assert!(second.elapsed() < Duration::from_secs(20), "it waited for the shutdown timeout");
+    // Nothing was acknowledged, so no position past the first record was saved.
+    let saved = apigw_agent::checkpoint::CheckpointStore::new(&s.state).load().expect("the state file is readable");
+    assert!(saved.get(group).is_none_or(|p| p.next_start_ms <= base), "{saved:?}");
+}
