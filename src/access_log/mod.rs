@@ -70,6 +70,9 @@ pub enum Rejected {
     BadNumber { field: &'static str, value: String },
     #[error("requestTime '{0}' is not in the form 04/Dec/2026:14:44:25 +0000")]
     BadTime(String),
+    /// Not the record's fault: handling it failed (a bug), and it was skipped.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Rejected {
@@ -84,6 +87,7 @@ impl Rejected {
             Rejected::BadStatus(_) => "bad_status",
             Rejected::BadNumber { .. } => "bad_number",
             Rejected::BadTime(_) => "bad_time",
+            Rejected::Internal(_) => "internal_error",
         }
     }
 }

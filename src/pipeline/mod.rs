@@ -26,3 +26,18 @@ pub use run::{run, CatalogSetup, PipelineError, RunEnd, Telemetry};
 pub use sender::{run_sender, FaultHook, SenderExit, SenderSettings, SharedInbox};
 pub use transformer::Transformer;
 pub use window::{AckOutcome, InFlight, Window, WindowSizer};
+
+/// Runs `f`, turning a panic into its message: what a supervisor needs to go on without the
+/// piece of work that failed.
+pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| panic_message(p.as_ref()))
+}
+
+/// The text a panic carried.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}

@@ -204,11 +204,7 @@ pub async fn run_sender(
         match std::panic::AssertUnwindSafe(attempt).catch_unwind().await {
             Ok(exit) => return exit,
             Err(panic) => {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
+                let why = super::panic_message(panic.as_ref());
                 metrics.actor_restart("sender");
                 status.fail(format!("restarted after a failure: {why}"));
                 tracing::error!(error = %why, in_flight = inflight.len(), "the sender failed; restarting it, and resending what it held");

@@ -489,3 +489,11 @@ async fn a_sender_failing_repeatedly_is_restarted_and_loses_nothing() {
     assert!(metrics.actor_restarts_total("sender") >= 3, "{} restarts", metrics.actor_restarts_total("sender"));
     assert!(writes.load(Ordering::SeqCst) >= 9);
 }
+
+#[test]
+fn guarded_turns_a_panic_into_its_message() {
+    assert_eq!(guarded(|| 7), Ok(7));
+    assert_eq!(guarded(|| -> u8 { panic!("boom {}", 1) }), Err("boom 1".to_string()));
+    assert_eq!(guarded(|| -> u8 { panic!("static") }), Err("static".to_string()));
+    assert_eq!(guarded(|| -> u8 { std::panic::panic_any(5u8) }), Err("a panic without a message".to_string()));
+}

@@ -4,7 +4,7 @@
 //! chunk's checkpoint still moves on.
 
 use super::link::{Inbox, Outbox};
-use super::{EventChunk, LogChunk};
+use super::{guarded, EventChunk, LogChunk};
 use crate::access_log::{self, ApiCall};
 use crate::catalog::ApiCatalog;
 use crate::event::{build, EventContext};
@@ -137,7 +137,10 @@ impl Transformer {
         let catalog = self.catalog.borrow().clone();
         let mut calls = Vec::with_capacity(chunk.records.len());
         for record in &chunk.records {
-            match access_log::parse(&record.message, record.timestamp_ms) {
+            // A record that makes the parser fail (a bug) is skipped and counted, not fatal.
+            let parsed = guarded(|| access_log::parse(&record.message, record.timestamp_ms))
+                .unwrap_or_else(|why| Err(self.internal_error(&chunk.log_group, &record.event_id, &why)));
+            match parsed {
                 // Filtering sees the real path; redaction comes when events are built.
                 Ok(call) => {
                     let dropped =
@@ -168,13 +171,32 @@ impl Transformer {
         calls
     }
 
+    /// A panic while handling one record: logged with where it happened (never the record).
+    fn internal_error(&mut self, log_group: &str, id: &str, why: &str) -> access_log::Rejected {
+        tracing::error!(
+            log_group,
+            id,
+            error = why,
+            "skipping a record that made the agent fail (a bug: please report it); counted as internal_error"
+        );
+        access_log::Rejected::Internal(why.to_string())
+    }
+
     /// Redacts each call (nothing unredacted goes further) and builds its events.
     fn build_events(&mut self, calls: Vec<ApiCall>) -> Vec<bytes::Bytes> {
         let catalog = self.catalog.borrow().clone();
         let mut events = Vec::with_capacity(calls.len() * 2);
         for mut call in calls {
-            self.redactor.apply(&mut call);
-            build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events);
+            let before = events.len();
+            let built = guarded(|| {
+                self.redactor.apply(&mut call);
+                build(&call, &catalog.lookup(call.api_id.as_deref()), &self.event_context, &mut events)
+            });
+            if let Err(why) = built {
+                events.truncate(before);
+                let rejected = self.internal_error("", &call.request_id, &why);
+                self.metrics.record_rejected(rejected.label());
+            }
         }
         self.metrics.events_built(events.len());
         events
