@@ -5,7 +5,7 @@ use super::*;
 use crate::catalog::ApiCatalog;
 use crate::event::EventContext;
 use crate::lumberjack::{Receiver, Reply};
-use crate::telemetry::{Metrics, StatusBoard};
+use crate::telemetry::{ActorState, Metrics, StatusBoard};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,13 +64,22 @@ async fn send_through(
     batches: &[u32],
     edit: impl FnOnce(&mut SenderSettings),
 ) -> (crate::lumberjack::ReceiverHandle, Vec<i64>, Metrics, SenderExit) {
+    send_through_on(StatusBoard::default(), script, batches, edit).await
+}
+
+/// [`send_through`], reporting on `board`.
+async fn send_through_on(
+    board: StatusBoard,
+    script: impl Fn(u64) -> Reply + Send + Sync + 'static,
+    batches: &[u32],
+    edit: impl FnOnce(&mut SenderSettings),
+) -> (crate::lumberjack::ReceiverHandle, Vec<i64>, Metrics, SenderExit) {
     let rx = Receiver::start("127.0.0.1:0", None, Arc::new(script)).await.unwrap();
     let metrics = Metrics::new();
     let (to_sender, inbox, _) = link("batcher->sender", 8, &metrics);
     let (to_checkpointer, mut acked, _) = link("sender->checkpointer", 64, &metrics);
     let mut s = settings(rx.host());
     edit(&mut s);
-    let board = StatusBoard::default();
     let sender = tokio::spawn(run_sender(
         SharedInbox::new(inbox),
         s,
@@ -474,8 +483,18 @@ async fn a_sender_failing_repeatedly_is_restarted_and_loses_nothing() {
     let writes = Arc::new(AtomicU64::new(0));
     let counter = writes.clone();
     let hook = FaultHook(Arc::new(move || counter.fetch_add(1, Ordering::SeqCst) % 3 == 1));
+    let board = StatusBoard::default();
+    // The failure shows on the status board (so /status answers 503) while it lasts.
+    let watch = board.clone();
+    let failing = tokio::spawn(async move {
+        let seen = watch.wait_for_state("sender", Duration::from_secs(10), |s| s == ActorState::Failing).await;
+        (seen, watch.to_json()["statusChecks"]["sender"].clone())
+    });
     let (rx, positions, metrics, exit) =
-        send_through(|_| Reply::AckAll, &[5, 3, 7, 1, 4, 6], move |s| s.fault = Some(hook)).await;
+        send_through_on(board, |_| Reply::AckAll, &[5, 3, 7, 1, 4, 6], move |s| s.fault = Some(hook)).await;
+    let (seen, check) = failing.await.unwrap();
+    assert_eq!(seen, Some(ActorState::Failing));
+    assert!(check.to_string().contains("restarted after a failure: fault injected before a write"), "{check}");
     assert_eq!(exit, SenderExit::Drained);
     assert_eq!(positions, vec![1, 2, 3, 4, 5, 6], "checkpoints complete and in order");
     let mut got = payloads(&rx);
