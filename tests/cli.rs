@@ -45,6 +45,26 @@ fn check_config_accepts_the_shipped_file_and_masks_secrets() {
 }
 
 #[test]
+fn check_config_reads_secrets_from_files_and_never_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, key) = (dir.path().join("aws_access_key"), dir.path().join("aws_secret_key"));
+    std::fs::write(&id, format!("{ACCESS_KEY}\n")).unwrap();
+    std::fs::write(&key, format!("{SECRET_KEY}\n")).unwrap();
+    let (code, out, err) = agent(
+        &["check-config", "--config", SHIPPED],
+        &[
+            ("AWS_AUTH_ACCESSKEY_FILE", &id.display().to_string()),
+            ("AWS_AUTH_SECRETKEY_FILE", &key.display().to_string()),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("access_key: '********'") && out.contains("secret_key: '********'"), "{out}");
+    for secret in [ACCESS_KEY, SECRET_KEY] {
+        assert!(!out.contains(secret) && !err.contains(secret), "a secret was printed");
+    }
+}
+
+#[test]
 fn check_config_exits_2_naming_the_key_and_value() {
     let (code, out, err) = agent(&["check-config", "--config", SHIPPED], &[("TRACEABILITY_COMPRESSIONLEVEL", "12")]);
     assert_eq!((code, out.as_str()), (2, ""));

@@ -55,6 +55,11 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("log.format", "LOG_FORMAT"),
 ];
 
+/// Keys holding secrets. Each can also be read from a file, the Docker/Kubernetes secret
+/// convention: `<key>_file` in YAML or `<ENV>_FILE` in the environment, e.g.
+/// AWS_AUTH_SECRETKEY_FILE=/run/secrets/aws_secret_key.
+pub const SECRET_KEYS: &[&str] = &["aws.auth.access_key", "aws.auth.secret_key"];
+
 /// The environment variable that sets `path` (a dotted YAML path).
 pub fn env_name_for(path: &str) -> String {
     AXWAY_NAMES

@@ -1,6 +1,6 @@
 //! Loading: YAML file, then environment overrides, then typed deserialization and validation.
 
-use super::env::{env_names, LeafKind};
+use super::env::{env_name_for, env_names, LeafKind, SECRET_KEYS};
 use super::Config;
 use serde_yaml_ng::{Mapping, Value};
 use std::fmt;
@@ -66,6 +66,9 @@ pub fn load_from_str(text: &str, origin: &str, env: impl Fn(&str) -> Option<Stri
             from_env.push((path, name));
         }
     }
+    if let Err(e) = secrets_from_files(&mut root, &env) {
+        return Err(ConfigError::Invalid(vec![e]));
+    }
     let env_of = |key: &str| {
         let within = |p: &str| key.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']));
         from_env.iter().find(|(p, _)| within(p)).map(|(_, n)| n.clone())
@@ -116,4 +119,51 @@ fn set_path(root: &mut Value, path: &str, value: Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Reads each secret given as a file (`<key>_file` or `<ENV>_FILE`), trailing newline trimmed.
+/// Errors name the key and the file, never the secret.
+fn secrets_from_files(root: &mut Value, env: &impl Fn(&str) -> Option<String>) -> Result<(), KeyError> {
+    for key in SECRET_KEYS {
+        let env_name = env_name_for(key);
+        let (file_key, file_env) = (format!("{key}_file"), format!("{env_name}_FILE"));
+        let from_yaml = take_path(root, &file_key);
+        let (file, set_by) = match (env(&file_env), from_yaml) {
+            (Some(f), _) => (f, Some(file_env.clone())),
+            (None, Some(f)) => (f, None),
+            (None, None) => continue,
+        };
+        let value_set = get_path(root, key).is_some_and(|v| !matches!(v, Value::Null) && v.as_str() != Some(""));
+        if value_set {
+            return Err(KeyError {
+                key: key.to_string(),
+                env: None,
+                message: format!("set either the value ({env_name}) or the file ({file_key}, {file_env}), not both"),
+            });
+        }
+        let text = std::fs::read_to_string(&file).map_err(|e| KeyError {
+            key: file_key.clone(),
+            env: set_by.clone(),
+            message: format!("cannot read {file}: {e}"),
+        })?;
+        set_path(root, key, Value::String(text.trim_end_matches(['\n', '\r']).to_string()))
+            .map_err(|message| KeyError { key: key.to_string(), env: None, message })?;
+    }
+    Ok(())
+}
+
+fn get_path<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(root, |node, part| node.as_mapping()?.get(part))
+}
+
+/// Removes `path` from the tree and returns it when it is a string.
+fn take_path(root: &mut Value, path: &str) -> Option<String> {
+    let (parent, last) = path.rsplit_once('.')?;
+    let node = parent.split('.').try_fold(root, |node, part| node.as_mapping_mut()?.get_mut(part))?;
+    let value = node.as_mapping_mut()?.remove(last)?;
+    match value {
+        Value::String(s) => Some(s),
+        Value::Null => None,
+        other => Some(serde_yaml_ng::to_string(&other).unwrap_or_default().trim().to_string()),
+    }
 }

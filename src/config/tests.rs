@@ -237,3 +237,38 @@ fn start_position_is_beginning_end_or_a_time() {
         "{e}"
     );
 }
+
+#[test]
+fn secrets_can_come_from_files_as_docker_and_kubernetes_mount_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, key) = (dir.path().join("aws_access_key"), dir.path().join("aws_secret_key"));
+    std::fs::write(&id, "AKIAFROMFILE0000\n").unwrap();
+    std::fs::write(&key, "s3cr3t/from+file\r\n").unwrap();
+    let (id_s, key_s) = (id.display().to_string(), key.display().to_string());
+    let c = with_env(MINIMAL, &[("AWS_AUTH_ACCESSKEY_FILE", &id_s), ("AWS_AUTH_SECRETKEY_FILE", &key_s)]).unwrap();
+    assert_eq!(
+        (c.aws.auth.access_key.expose(), c.aws.auth.secret_key.expose()),
+        ("AKIAFROMFILE0000", "s3cr3t/from+file")
+    );
+    let with_yaml = load_from_str(
+        &format!("aws:\n  region: eu-west-1\n  log_group: g\n  auth:\n    access_key_file: {id_s}\n    secret_key_file: {key_s}\ncentral:\n  organization_id: o\n  environment_id: e\n"),
+        "t.yaml",
+        |_| None,
+    )
+    .unwrap();
+    assert_eq!(with_yaml.aws.auth.secret_key.expose(), "s3cr3t/from+file");
+
+    let e = error_text(MINIMAL, &[("AWS_AUTH_SECRETKEY_FILE", "/run/secrets/missing"), ("AWS_AUTH_ACCESSKEY", "x")]);
+    assert!(
+        e.contains(
+            "aws.auth.secret_key_file (set by AWS_AUTH_SECRETKEY_FILE): cannot read /run/secrets/missing: No such file"
+        ),
+        "{e}"
+    );
+    let e = error_text(MINIMAL, &[("AWS_AUTH_SECRETKEY_FILE", &key_s), ("AWS_AUTH_SECRETKEY", "inline-value-123")]);
+    assert!(
+        e.contains("aws.auth.secret_key: set either the value (AWS_AUTH_SECRETKEY) or the file (aws.auth.secret_key_file, AWS_AUTH_SECRETKEY_FILE), not both"),
+        "{e}"
+    );
+    assert!(!e.contains("inline-value-123") && !e.contains("s3cr3t"), "{e}");
+}
