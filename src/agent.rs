@@ -41,7 +41,12 @@ pub async fn run(
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
     let filter = Some(config.aws.filter.trim()).filter(|f| !f.is_empty()).map(TagFilter::parse).transpose()?;
     let metrics = telemetry.metrics.clone();
-    let clients = CatalogClients { rest: apigw, http: aws_sdk_apigatewayv2::Client::new(&sdk) };
+    let limits = crate::aws::RateLimits::from_config(&config.aws.rate_limits);
+    let clients = CatalogClients {
+        rest: apigw,
+        http: aws_sdk_apigatewayv2::Client::new(&sdk),
+        limit: limits.api_gateway.clone(),
+    };
     let mut groups = config.aws.log_group.to_vec();
     if config.aws.execution_logs.enabled {
         groups.extend(traced_execution_log_groups(&logs, &clients, filter.as_ref(), &metrics).await?);
@@ -61,6 +66,7 @@ pub async fn run(
                         &poll,
                         metrics.clone(),
                     )
+                    .with_rate_limits(limits.clone())
                 })
                 .collect()
         },

@@ -32,7 +32,7 @@ async fn rest_and_http_apis_are_discovered_with_api_and_stage_tags() {
         create_tagged_rest_api(&rest, "orders", &[("Env", "prod")], &[("prod", &[]), ("test", &[("Env", "test")])])
             .await;
     let pets = create_http_api(&http, "pets-http", &[("Team", "pets")], &[("$default", &[("Env", "prod")])]).await;
-    let clients = CatalogClients { rest, http };
+    let clients = CatalogClients { rest, http, limit: apigw_agent::aws::RateLimiter::unlimited("API Gateway") };
     let metrics = Metrics::new();
     let filter = TagFilter::parse("tag.Env == prod").unwrap();
     let catalog = fetch_catalog(&clients, Some(&filter), &metrics).await.unwrap();

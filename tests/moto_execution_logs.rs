@@ -41,7 +41,8 @@ fn headers_and_query_strings_from_execution_logs_reach_the_legs_redacted() {
         let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
         let mut config = test_config(&moto.url, GROUP, &receiver.host(), &dir.path().join("state.json"));
         config.aws.execution_logs.enabled = true;
-        config.aws.execution_logs.max_wait = Dur::millis(500);
+        // The execution-log group is read independently of the access-log group: give it time.
+        config.aws.execution_logs.max_wait = Dur::secs(2);
         let r = &mut config.traceability.redaction;
         r.query_argument.show = Rules(parse_rules(r#"[{keyMatch:"^q$"}]"#).unwrap());
         r.request_header.show = Rules(parse_rules(r#"[{keyMatch:"^(accept|authorization)$"}]"#).unwrap());

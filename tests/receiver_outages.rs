@@ -80,8 +80,11 @@ async fn a_receiver_down_for_a_while_mid_stream_loses_nothing() {
     let first = ack_all(&addr).await;
     let (telemetry, run) = start(config(&addr, &dir));
     assert!(first.wait_for_events(2 * RECORDS as usize / 3, WAIT).await >= 2 * RECORDS as usize / 3);
+    // Down: port closed, connections dropped. Once every connection is over, what it kept (and
+    // acknowledged) is final.
+    first.stop();
+    assert_eq!(first.wait_for_closed(first.connections(), WAIT).await, first.connections());
     let before = first.events();
-    drop(first); // down: port closed, connections dropped
     let m = telemetry.metrics.clone();
     let failures = m.send_errors_total("connect");
     assert!(wait_until(WAIT, || m.send_errors_total("connect") >= failures + 3).await, "it never noticed");

@@ -3,8 +3,10 @@
 //! of `central.ssl` when one is set.
 
 mod http_client;
+mod rate_limit;
 
 pub use http_client::http_client;
+pub use rate_limit::{RateLimiter, RateLimits};
 
 use crate::config::AwsConfig;
 use aws_config::{timeout::TimeoutConfig, BehaviorVersion, Region};

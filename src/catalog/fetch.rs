@@ -20,6 +20,8 @@ pub enum CatalogError {
 pub struct CatalogClients {
     pub rest: aws_sdk_apigateway::Client,
     pub http: aws_sdk_apigatewayv2::Client,
+    /// Shared with every other API Gateway call (`aws.rate_limits.api_gateway`).
+    pub limit: crate::aws::RateLimiter,
 }
 
 fn aws_error<E, R>(api: &'static str, e: SdkError<E, R>) -> CatalogError
@@ -44,24 +46,27 @@ pub async fn fetch_catalog(
     filter: Option<&TagFilter>,
     metrics: &Metrics,
 ) -> Result<ApiCatalog, CatalogError> {
-    let mut apis = fetch_rest_apis(&clients.rest, metrics).await?;
-    apis.extend(fetch_http_apis(&clients.http, metrics).await?);
+    let mut apis = fetch_rest_apis(&clients.rest, &clients.limit, metrics).await?;
+    apis.extend(fetch_http_apis(&clients.http, &clients.limit, metrics).await?);
     Ok(ApiCatalog::new(apis).with_filter(filter))
 }
 
 /// Every REST API and its stages.
 pub async fn fetch_rest_apis(
     client: &aws_sdk_apigateway::Client,
+    limit: &crate::aws::RateLimiter,
     metrics: &Metrics,
 ) -> Result<Vec<ApiInfo>, CatalogError> {
     let mut apis = Vec::new();
     let mut position: Option<String> = None;
     loop {
+        limit.acquire_counted(metrics).await;
         let page = client.get_rest_apis().limit(500).set_position(position.clone()).send().await;
         metrics.aws_request("GetRestApis", if page.is_ok() { "ok" } else { "error" });
         let page = page.map_err(|e| aws_error("GetRestApis", e))?;
         for api in page.items() {
             let Some(id) = api.id() else { continue };
+            limit.acquire_counted(metrics).await;
             let stages = client.get_stages().rest_api_id(id).send().await;
             metrics.aws_request("GetStages", if stages.is_ok() { "ok" } else { "error" });
             let stages = stages.map_err(|e| aws_error("GetStages", e))?;
@@ -96,11 +101,13 @@ pub async fn fetch_rest_apis(
 /// Every HTTP (and WebSocket) API of API Gateway v2 and its stages.
 pub async fn fetch_http_apis(
     client: &aws_sdk_apigatewayv2::Client,
+    limit: &crate::aws::RateLimiter,
     metrics: &Metrics,
 ) -> Result<Vec<ApiInfo>, CatalogError> {
     let mut apis = Vec::new();
     let mut token: Option<String> = None;
     loop {
+        limit.acquire_counted(metrics).await;
         let page = client.get_apis().max_results("500").set_next_token(token.clone()).send().await;
         metrics.aws_request("GetApis", if page.is_ok() { "ok" } else { "error" });
         let page = page.map_err(|e| aws_error("GetApis", e))?;
@@ -109,6 +116,7 @@ pub async fn fetch_http_apis(
             let mut stages = HashMap::new();
             let mut stage_token: Option<String> = None;
             loop {
+                limit.acquire_counted(metrics).await;
                 let page = client.get_stages().api_id(id).set_next_token(stage_token.clone()).send().await;
                 metrics.aws_request("GetStagesV2", if page.is_ok() { "ok" } else { "error" });
                 let page = page.map_err(|e| aws_error("GetStages (v2)", e))?;

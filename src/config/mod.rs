@@ -65,6 +65,27 @@ pub struct AwsConfig {
     pub poll: PollConfig,
     /// Request/response headers and query strings from execution logs (off by default).
     pub execution_logs: ExecutionLogsConfig,
+    /// Calls per second, per API, shared by all log groups.
+    pub rate_limits: RateLimitsConfig,
+}
+
+/// `aws.rate_limits.*`: calls per second per API for the whole agent (0 = no limit), so that many
+/// log groups stay under the account and Region quotas; defaults are AWS's documented quotas.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitsConfig {
+    /// FilterLogEvents (AWS_RATE_LIMITS_FILTER_LOG_EVENTS); AWS's quota is 5 per second.
+    pub filter_log_events: f64,
+    /// DescribeLogGroups (AWS_RATE_LIMITS_DESCRIBE_LOG_GROUPS); AWS's quota is 5 per second.
+    pub describe_log_groups: f64,
+    /// GetRestApis, GetStages, GetApis (AWS_RATE_LIMITS_API_GATEWAY); about 10 per second.
+    pub api_gateway: f64,
+}
+
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        RateLimitsConfig { filter_log_events: 5.0, describe_log_groups: 5.0, api_gateway: 10.0 }
+    }
 }
 
 /// `aws.execution_logs.*`: when enabled, the execution-log groups of the traced REST API stages
@@ -101,6 +122,7 @@ impl Default for AwsConfig {
             api_poll_interval: Dur::secs(60),
             filter: String::new(),
             execution_logs: ExecutionLogsConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
             poll: PollConfig::default(),
         }
     }

@@ -52,6 +52,16 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if c.aws.poll.dedupe_capacity == 0 && !c.aws.poll.overlap.get().is_zero() {
         err("aws.poll.dedupe_capacity", "must be at least 1 when aws.poll.overlap is set".into());
     }
+    let r = &c.aws.rate_limits;
+    for (key, rate) in [
+        ("aws.rate_limits.filter_log_events", r.filter_log_events),
+        ("aws.rate_limits.describe_log_groups", r.describe_log_groups),
+        ("aws.rate_limits.api_gateway", r.api_gateway),
+    ] {
+        if !(rate >= 0.0 && rate.is_finite()) {
+            err(key, format!("{rate} is not a rate; expected calls per second >= 0 (0 = no limit)"));
+        }
+    }
     if c.aws.execution_logs.max_pending == 0 {
         err("aws.execution_logs.max_pending", "must be at least 1".into());
     }

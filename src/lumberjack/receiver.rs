@@ -79,8 +79,7 @@ pub struct ReceiverHandle {
 
 impl Drop for ReceiverHandle {
     fn drop(&mut self) {
-        self.task.abort();
-        self.down.send_replace(true);
+        self.stop();
     }
 }
 
@@ -141,6 +140,12 @@ impl Receiver {
 }
 
 impl ReceiverHandle {
+    /// Takes it down: stops listening and closes every connection; what it kept stays readable.
+    pub fn stop(&self) {
+        self.task.abort();
+        self.down.send_replace(true);
+    }
+
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr

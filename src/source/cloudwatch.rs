@@ -2,6 +2,7 @@
 //! `nextToken` until it is absent (pages can be empty while more remains).
 
 use super::{LogSource, SourceError, Step};
+use crate::aws::RateLimits;
 use crate::config::{PollConfig, StartPosition};
 use crate::pipeline::{Checkpoint, LogChunk, LogRecord};
 use crate::telemetry::Metrics;
@@ -38,6 +39,7 @@ pub struct CloudWatchSource {
     overlap_ms: i64,
     /// eventIds read with timestamps inside the overlap of the next window.
     seen: Dedupe,
+    limits: RateLimits,
 }
 
 impl CloudWatchSource {
@@ -63,7 +65,14 @@ impl CloudWatchSource {
             metrics,
             overlap_ms: poll.overlap.get().as_millis() as i64,
             seen: Dedupe::new(poll.dedupe_capacity),
+            limits: RateLimits::unlimited(),
         }
+    }
+
+    /// Shares these API rate limits (`aws.rate_limits`) with the other readers.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
@@ -82,6 +91,7 @@ impl CloudWatchSource {
             StartPosition::At(ms) => return Ok(ms),
             StartPosition::Beginning => {}
         }
+        self.limits.describe_log_groups.acquire_counted(&self.metrics).await;
         let resp = self.client.describe_log_groups().log_group_name_prefix(self.group.as_ref()).send().await;
         let resp = resp.map_err(|e| self.aws_error("DescribeLogGroups", e))?;
         self.metrics.aws_request("DescribeLogGroups", "ok");
@@ -122,6 +132,7 @@ impl LogSource for CloudWatchSource {
             let end = newest.min(start.saturating_add(self.span_ms - 1));
             self.window = Some(Window { start, end, token: None, records: 0, narrowed: false });
         }
+        self.limits.filter_log_events.acquire_counted(&self.metrics).await;
         let w = self.window.as_ref().expect("window set above");
         let resp = self
             .client

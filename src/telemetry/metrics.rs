@@ -55,6 +55,7 @@ pub struct Metrics {
     execution_join_waiting: Gauge,
     records_deduplicated: Family<GroupLabel, Counter>,
     actor_restarts: Family<ActorLabel, Counter>,
+    aws_rate_limited: Family<ActorLabel, Counter>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -92,6 +93,7 @@ impl Metrics {
             execution_join_waiting: Gauge::default(),
             records_deduplicated: Family::default(),
             actor_restarts: Family::default(),
+            aws_rate_limited: Family::default(),
         };
         r.register("records_read", "Access-log records read from CloudWatch Logs", m.records_read.clone());
         r.register("records_rejected", "Access-log records skipped, by reason", m.records_rejected.clone());
@@ -126,6 +128,11 @@ impl Metrics {
             "Records read again in aws.poll.overlap and dropped by eventId",
             m.records_deduplicated.clone(),
         );
+        r.register(
+            "aws_rate_limited",
+            "AWS calls delayed by aws.rate_limits, by API (label actor = the API)",
+            m.aws_rate_limited.clone(),
+        );
         r.register("actor_restarts", "Actors restarted by their supervisor after a failure", m.actor_restarts.clone());
         r.register("queue_depth", "Messages waiting in a bounded queue between two actors", m.queue_depth.clone());
         Metrics { registry: Arc::new(r), ..m }
@@ -139,6 +146,13 @@ impl Metrics {
     }
     pub fn records_deduplicated_total(&self, log_group: &str) -> u64 {
         self.records_deduplicated.get_or_create(&GroupLabel { log_group: log_group.into() }).get()
+    }
+    /// A call that waited for its rate limit.
+    pub fn aws_rate_limited(&self, api: &str) {
+        self.aws_rate_limited.get_or_create(&ActorLabel { actor: api.into() }).inc();
+    }
+    pub fn aws_rate_limited_total(&self, api: &str) -> u64 {
+        self.aws_rate_limited.get_or_create(&ActorLabel { actor: api.into() }).get()
     }
     pub fn actor_restart(&self, actor: &str) {
         self.actor_restarts.get_or_create(&ActorLabel { actor: actor.into() }).inc();
