@@ -215,9 +215,9 @@ pub(super) fn aws_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: SdkError<E>,
     metrics: &Metrics,
 ) -> SourceError {
-    metrics.aws_request(api, "error");
     let code = e.code().map(str::to_string);
     let throttled = code.as_deref() == Some("ThrottlingException");
+    metrics.aws_request(api, if throttled { "throttled" } else { "error" });
     let message = match code {
         Some(code) => format!("{code}: {}", e.message().unwrap_or("no message")),
         None => DisplayErrorContext(&e).to_string(),
