@@ -9,6 +9,7 @@ pub mod central;
 pub mod checkpoint;
 pub mod config;
 pub mod demo;
+pub mod discover;
 pub mod event;
 pub mod execution_log;
 pub mod filter;

@@ -53,6 +53,14 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// List the REST and HTTP APIs and stages this configuration finds, and which aws.filter selects.
+    Discover {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -139,6 +147,29 @@ fn main() -> ExitCode {
                 Err(e) => {
                     tracing::error!("{e:#}");
                     eprintln!("apigw-agent: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Discover { config, json } => {
+            let c = match config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return config_failure(&e),
+            };
+            init_demo_logging();
+            let found = actix::System::new().block_on(apigw_agent::discover::discover(&c));
+            match found {
+                Ok(catalog) => {
+                    let text = if json {
+                        apigw_agent::discover::to_json(&catalog) + "\n"
+                    } else {
+                        apigw_agent::discover::to_table(&catalog, &c.aws.filter)
+                    };
+                    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("apigw-agent discover: {e:#}");
                     ExitCode::FAILURE
                 }
             }

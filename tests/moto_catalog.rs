@@ -112,3 +112,60 @@ fn aws_filter_sends_only_the_selected_stages_and_counts_the_rest() {
     assert_eq!((m.filtered_total("aws_filter"), m.filtered_total("aws_filter_unknown_stage")), (10, 3));
     assert_eq!(m.events_acked_total(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_lists_apis_and_stages_and_what_the_filter_selects() {
+    let moto = Moto::start();
+    let (rest, http) = (moto.apigateway().await, moto.apigatewayv2().await);
+    let orders =
+        create_tagged_rest_api(&rest, "orders", &[("Env", "prod")], &[("prod", &[]), ("test", &[("Env", "test")])])
+            .await;
+    let pets = create_http_api(&http, "pets-http", &[], &[("$default", &[("Env", "prod")])]).await;
+    let run = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-agent"));
+        cmd.args(["discover", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd
+            .envs([
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ENDPOINT_URL", moto.url.as_str()),
+                ("AWS_AUTH_ACCESSKEY", "testing"),
+                ("AWS_AUTH_SECRETKEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_FILTER", "tag.Env == prod"),
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run(false);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0], "# 2 APIs, 3 stages; aws.filter: tag.Env == prod");
+    assert!(lines[1].starts_with("KIND  API ID"), "{table}");
+    let row = |api: &str, stage: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(api) && l.split_whitespace().nth(3) == Some(stage))
+            .unwrap_or_else(|| panic!("{table}"))
+            .to_string()
+    };
+    assert!(
+        row(&orders, "prod").split_whitespace().eq(["REST", orders.as_str(), "orders", "prod", "yes", "Env=prod"]),
+        "{table}"
+    );
+    assert!(
+        row(&orders, "test").split_whitespace().eq(["REST", orders.as_str(), "orders", "test", "no", "Env=test"]),
+        "{table}"
+    );
+    assert!(row(&pets, "$default").contains(" yes "), "{table}");
+
+    let json: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    let stages = json.as_array().unwrap();
+    assert_eq!(stages.len(), 3);
+    let test_stage = stages.iter().find(|s| s["api_id"] == orders.as_str() && s["stage"] == "test").unwrap();
+    assert_eq!((test_stage["kind"].as_str(), test_stage["traced"].as_bool()), (Some("REST"), Some(false)));
+    assert_eq!(test_stage["tags"], serde_json::json!({"Env": "test"}));
+}

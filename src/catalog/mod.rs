@@ -114,6 +114,13 @@ impl ApiCatalog {
         self.apis.is_empty()
     }
 
+    /// Every API, by name then id.
+    pub fn apis(&self) -> Vec<&ApiInfo> {
+        let mut apis: Vec<&ApiInfo> = self.apis.values().collect();
+        apis.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        apis
+    }
+
     pub fn get(&self, api_id: &str) -> Option<&ApiInfo> {
         self.apis.get(api_id)
     }
