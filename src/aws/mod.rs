@@ -34,5 +34,19 @@ pub async fn sdk_config(c: &AwsConfig, tls: Option<rustls::ClientConfig>) -> aws
             "apigw-agent-config",
         ));
     }
-    loader.load().await
+    let base = loader.load().await;
+    let role = c.auth.assume_role.trim();
+    if role.is_empty() {
+        return base;
+    }
+    // STS is reached like the other services (same endpoint override, TLS, timeouts), signed with
+    // the base credentials; the role's credentials are refreshed before they expire.
+    let mut assume = aws_config::sts::AssumeRoleProvider::builder(role).session_name(&c.auth.session_name);
+    if !c.auth.external_id.is_empty() {
+        assume = assume.external_id(&c.auth.external_id);
+    }
+    let provider = assume.configure(&base).build().await;
+    base.into_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .build()
 }

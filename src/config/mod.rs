@@ -129,13 +129,32 @@ impl Default for AwsConfig {
 }
 
 /// `aws.auth.*`
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AwsAuthConfig {
     /// AWS access key id (AWS_AUTH_ACCESSKEY). Never logged.
     pub access_key: Secret,
     /// AWS secret access key (AWS_AUTH_SECRETKEY). Never logged.
     pub secret_key: Secret,
+    /// A role to assume on top of those credentials (or the default chain's), e.g. a role in the
+    /// account that owns the API Gateway (AWS_AUTH_ASSUMEROLE).
+    pub assume_role: String,
+    /// The external id the role's trust policy asks for (AWS_AUTH_EXTERNALID).
+    pub external_id: String,
+    /// Session name shown in CloudTrail (AWS_AUTH_SESSIONNAME).
+    pub session_name: String,
+}
+
+impl Default for AwsAuthConfig {
+    fn default() -> Self {
+        AwsAuthConfig {
+            access_key: Secret::default(),
+            secret_key: Secret::default(),
+            assume_role: String::new(),
+            external_id: String::new(),
+            session_name: "apigw-agent".into(),
+        }
+    }
 }
 
 /// `aws.poll.*`: how FilterLogEvents windows are chosen.

@@ -22,6 +22,16 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
             err("aws.filter", e.to_string());
         }
     }
+    let role = c.aws.auth.assume_role.trim();
+    if !role.is_empty() && !(role.starts_with("arn:aws") && role.contains(":role/")) {
+        err(
+            "aws.auth.assume_role",
+            format!("'{role}' is not a role ARN; expected arn:aws:iam::123456789012:role/name"),
+        );
+    }
+    if role.is_empty() && !c.aws.auth.external_id.is_empty() {
+        err("aws.auth.external_id", "is only used with aws.auth.assume_role".into());
+    }
     if c.aws.auth.access_key.is_empty() != c.aws.auth.secret_key.is_empty() {
         err("aws.auth", "set both access_key and secret_key, or neither (to use the default credential chain)".into());
     }

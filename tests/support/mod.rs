@@ -312,6 +312,7 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 pub mod axwayid;
+pub mod proxy;
 
 /// Waits until `condition` holds, checking every 20 ms, for at most `limit`; returns whether it
 /// held. For conditions that have no signal of their own (a metric, a file on disk).

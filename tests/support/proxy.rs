@@ -1,0 +1,96 @@
+//! A loopback HTTP endpoint in front of moto: forwards every AWS call, answers ThrottlingException
+//! to the FilterLogEvents calls a test picks, and records what it saw (target or action, and the
+//! access key id that signed it).
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One call seen: the JSON target (`Logs_20140328.FilterLogEvents`) or the query action
+/// (`AssumeRole`), the signing access key id, and the form body of query calls.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub operation: String,
+    pub access_key_id: String,
+    pub form: String,
+}
+
+pub struct AwsProxy {
+    pub url: String,
+    pub throttled: Arc<AtomicU64>,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl AwsProxy {
+    /// Forwards to `upstream`, except the FilterLogEvents calls `throttle` picks (by number, from 0).
+    pub async fn start(upstream: String, throttle: fn(u64) -> bool) -> AwsProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (calls, throttled) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+        let (counted, log) = (throttled.clone(), seen.clone());
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (client, upstream, calls, throttled, log) =
+                    (client.clone(), upstream.clone(), calls.clone(), counted.clone(), log.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (client, upstream, calls, throttled, log) =
+                            (client.clone(), upstream.clone(), calls.clone(), throttled.clone(), log.clone());
+                        async move {
+                            let (mut parts, body) = req.into_parts();
+                            let body = body.collect().await?.to_bytes();
+                            let header = |name: &str| {
+                                parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+                            };
+                            let form = String::from_utf8_lossy(&body).to_string();
+                            let target = header("x-amz-target");
+                            let operation = if target.is_empty() {
+                                form.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("").to_string()
+                            } else {
+                                target.clone()
+                            };
+                            let auth = header("authorization");
+                            let access_key_id = auth
+                                .split("Credential=")
+                                .nth(1)
+                                .and_then(|c| c.split('/').next())
+                                .unwrap_or("")
+                                .to_string();
+                            log.lock().unwrap().push(Seen { operation, access_key_id, form });
+                            if target.ends_with(".FilterLogEvents") && throttle(calls.fetch_add(1, Ordering::SeqCst)) {
+                                throttled.fetch_add(1, Ordering::SeqCst);
+                                let reply = hyper::Response::builder()
+                                    .status(400)
+                                    .header("content-type", "application/x-amz-json-1.1")
+                                    .header("x-amzn-errortype", "ThrottlingException")
+                                    .body(Full::new(Bytes::from_static(
+                                        br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+                                    )))
+                                    .unwrap();
+                                return Ok::<_, hyper::Error>(reply);
+                            }
+                            let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
+                            parts.uri = format!("{upstream}{path}").parse().unwrap();
+                            let resp =
+                                client.request(hyper::Request::from_parts(parts, Full::new(body))).await.unwrap();
+                            let (parts, body) = resp.into_parts();
+                            Ok(hyper::Response::from_parts(parts, Full::new(body.collect().await?.to_bytes())))
+                        }
+                    });
+                    let _ =
+                        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(tcp), service).await;
+                });
+            }
+        });
+        AwsProxy { url, throttled, seen }
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
