@@ -23,7 +23,8 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
         }
     }
     let role = c.aws.auth.assume_role.trim();
-    if !role.is_empty() && !(role.starts_with("arn:aws") && role.contains(":role/")) {
+    let is_role_arn = role.starts_with("arn:aws") && role.contains(":role/");
+    if !role.is_empty() && !is_role_arn {
         err(
             "aws.auth.assume_role",
             format!("'{role}' is not a role ARN; expected arn:aws:iam::123456789012:role/name"),
