@@ -8,7 +8,7 @@ use apigw_agent::config::List;
 use apigw_agent::lumberjack::{Receiver, Reply};
 use apigw_agent::telemetry::ActorState;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use support::proxy::AwsProxy;
