@@ -3,8 +3,9 @@
 
 use crate::catalog::{fetch_catalog, CatalogClients, Selection, TagFilter};
 use crate::config::Config;
+use crate::execution_log::is_execution_log_group;
 use crate::pipeline::{self, CatalogSetup, RunEnd, Telemetry};
-use crate::source::{execution_log_groups, execution_log_target, CloudWatchSource};
+use crate::source::{execution_log_groups, execution_log_target, log_groups_with_prefix, CloudWatchSource};
 use crate::telemetry::StatusServer;
 use actix::Actor;
 
@@ -48,10 +49,27 @@ pub async fn run(
         limit: limits.api_gateway.clone(),
     };
     let mut groups = config.aws.log_group.to_vec();
+    for prefix in config.aws.log_group_prefix.iter() {
+        use anyhow::Context as _;
+        let found = log_groups_with_prefix(&logs, prefix, &metrics)
+            .await
+            .with_context(|| format!("aws.log_group_prefix: cannot list the log groups starting with '{prefix}'"))?;
+        tracing::info!(prefix = %prefix, groups = ?found, "log groups found by prefix");
+        groups.extend(found.into_iter().filter(|g| !is_execution_log_group(g)));
+    }
+    groups.sort();
+    groups.dedup();
+    anyhow::ensure!(
+        !groups.is_empty(),
+        "no log group to read: aws.log_group is empty and aws.log_group_prefix ({}) matched none",
+        config.aws.log_group_prefix.join(", ")
+    );
+    let access_groups = groups.clone();
     if config.aws.execution_logs.enabled {
         groups.extend(traced_execution_log_groups(&logs, &clients, filter.as_ref(), &metrics).await?);
     }
     let poll = config.aws.poll.clone();
+    let (streams, stream_prefix) = (config.aws.log_streams.to_vec(), config.aws.log_stream_prefix.clone());
     tracing::info!(log_groups = ?groups, hosts = ?config.traceability.host.0, tls = config.traceability.enable_ssl, "starting");
     let end = pipeline::run(
         &config,
@@ -67,6 +85,10 @@ pub async fn run(
                         metrics.clone(),
                     )
                     .with_rate_limits(limits.clone())
+                    .with_streams(
+                        if access_groups.contains(g) { &streams } else { &[] },
+                        if access_groups.contains(g) { &stream_prefix } else { "" },
+                    )
                 })
                 .collect()
         },

@@ -89,3 +89,45 @@ fn a_start_position_in_time_skips_what_came_before_it() {
     assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), ["req-6", "req-7", "req-8", "req-9"]);
     assert_eq!(telemetry.metrics.records_read_total(GROUP), 4);
 }
+
+#[test]
+fn groups_found_by_prefix_are_read_and_stream_filters_apply() {
+    // Groups by prefix, and only some of their streams.
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = now_ms() - 60_000;
+    let (receiver, config) = rt.block_on(async {
+        let logs = moto.logs().await;
+        let line = |id: &str, i: i64| (base + i, access_line(id, "a1", 200, base + i));
+        put_lines(&logs, "/aws/apigateway/pfx-a", "prod-1", &[line("a-prod", 0)]).await;
+        put_lines(&logs, "/aws/apigateway/pfx-a", "test-1", &[line("a-test", 1)]).await;
+        put_lines(&logs, "/aws/apigateway/pfx-b", "prod-7", &[line("b-prod", 2)]).await;
+        put_lines(&logs, "/other/group", "prod-1", &[line("other", 3)]).await;
+        let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
+        let mut config = test_config(&moto.url, "unused", &receiver.host(), &dir.path().join("state.json"));
+        config.aws.log_group = apigw_agent::config::List::default();
+        config.aws.log_group_prefix = apigw_agent::config::List::of(&["/aws/apigateway/pfx-"]);
+        // moto ignores logStreamNamePrefix in FilterLogEvents (AWS honours it), so the stream
+        // filter is tested with names.
+        config.aws.log_streams = apigw_agent::config::List::of(&["prod-1", "prod-7"]);
+        (receiver, config)
+    });
+    let agent = RunningAgent::start(config);
+    let telemetry = agent.telemetry.clone();
+    rt.block_on(async {
+        assert_eq!(receiver.wait_for_events(4, WAIT).await, 4);
+        let m = telemetry.metrics.clone();
+        // Both groups were scanned to the present, so nothing else is coming.
+        assert!(
+            wait_until(WAIT, || m.records_read_total("/aws/apigateway/pfx-a") >= 1
+                && m.records_read_total("/aws/apigateway/pfx-b") >= 1)
+            .await
+        );
+    });
+    rt.block_on(agent.shutdown());
+    let counts = per_transaction(&receiver);
+    assert_eq!(counts.keys().cloned().collect::<Vec<_>>(), ["a-prod", "b-prod"]);
+    assert_eq!(telemetry.metrics.records_read_total("/aws/apigateway/pfx-a"), 1, "the test-1 stream was not read");
+    assert_eq!(telemetry.metrics.records_read_total("/other/group"), 0);
+}

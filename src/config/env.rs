@@ -14,6 +14,7 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("aws.auth.session_name", "AWS_AUTH_SESSIONNAME"),
     ("aws.client_timeout", "AWS_CLIENTTIMEOUT"),
     ("aws.log_group", "AWS_LOGGROUP"),
+    ("aws.log_group_prefix", "AWS_LOGGROUP_PREFIX"),
     ("aws.api_poll_interval", "AWS_APIPOLLINTERVAL"),
     ("aws.filter", "AWS_FILTER"),
     ("traceability.host", "TRACEABILITY_HOST"),

@@ -56,6 +56,13 @@ pub struct AwsConfig {
     pub client_timeout: Dur,
     /// Log groups holding the API Gateway access logs: a list or a comma list (AWS_LOGGROUP).
     pub log_group: List,
+    /// Also every log group whose name starts with one of these, found at start-up
+    /// (AWS_LOGGROUP_PREFIX), e.g. `/aws/apigateway/`.
+    pub log_group_prefix: List,
+    /// Read only these log streams of each group (AWS_LOG_STREAMS); empty = all.
+    pub log_streams: List,
+    /// Read only the log streams whose name starts with this (AWS_LOG_STREAM_PREFIX).
+    pub log_stream_prefix: String,
     /// How often the API catalog (REST and HTTP APIs, stages, tags) is refreshed (AWS_APIPOLLINTERVAL).
     pub api_poll_interval: Dur,
     /// Tag expression selecting the API stages traced, e.g. `tag.Env == prod && tag.Team.Exists()`;
@@ -119,6 +126,9 @@ impl Default for AwsConfig {
             auth: AwsAuthConfig::default(),
             client_timeout: Dur::secs(30),
             log_group: List::default(),
+            log_group_prefix: List::default(),
+            log_streams: List::default(),
+            log_stream_prefix: String::new(),
             api_poll_interval: Dur::secs(60),
             filter: String::new(),
             execution_logs: ExecutionLogsConfig::default(),

@@ -10,8 +10,18 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if c.aws.region.trim().is_empty() {
         err("aws.region", "is required (the AWS Region of the API Gateway, e.g. eu-west-1)".into());
     }
-    if c.aws.log_group.is_empty() {
-        err("aws.log_group", "is required: at least one CloudWatch Logs group holding API Gateway access logs".into());
+    if c.aws.log_group.is_empty() && c.aws.log_group_prefix.is_empty() {
+        err(
+            "aws.log_group",
+            "is required (or aws.log_group_prefix): at least one CloudWatch Logs group holding API Gateway access logs"
+                .into(),
+        );
+    }
+    if !c.aws.log_streams.is_empty() && !c.aws.log_stream_prefix.is_empty() {
+        err(
+            "aws.log_stream_prefix",
+            "set aws.log_streams or aws.log_stream_prefix, not both (FilterLogEvents takes one)".into(),
+        );
     }
     let url = &c.aws.endpoint_url;
     if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {

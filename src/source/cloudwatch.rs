@@ -40,6 +40,9 @@ pub struct CloudWatchSource {
     /// eventIds read with timestamps inside the overlap of the next window.
     seen: Dedupe,
     limits: RateLimits,
+    /// `aws.log_streams` / `aws.log_stream_prefix` (FilterLogEvents takes one or the other).
+    streams: Vec<String>,
+    stream_prefix: Option<String>,
 }
 
 impl CloudWatchSource {
@@ -66,7 +69,16 @@ impl CloudWatchSource {
             overlap_ms: poll.overlap.get().as_millis() as i64,
             seen: Dedupe::new(poll.dedupe_capacity),
             limits: RateLimits::unlimited(),
+            streams: Vec::new(),
+            stream_prefix: None,
         }
+    }
+
+    /// Reads only these streams, or the streams starting with `prefix`.
+    pub fn with_streams(mut self, streams: &[String], prefix: &str) -> Self {
+        self.streams = streams.to_vec();
+        self.stream_prefix = Some(prefix.to_string()).filter(|p| !p.is_empty());
+        self
     }
 
     /// Shares these API rate limits (`aws.rate_limits`) with the other readers.
@@ -142,6 +154,8 @@ impl LogSource for CloudWatchSource {
             .end_time(w.end)
             .limit(self.page_size)
             .set_next_token(w.token.clone())
+            .set_log_stream_names(Some(self.streams.clone()).filter(|s| !s.is_empty()))
+            .set_log_stream_name_prefix(self.stream_prefix.clone())
             .send()
             .await
             .map_err(|e| self.aws_error("FilterLogEvents", e))?;

@@ -5,9 +5,18 @@ use super::SourceError;
 use crate::execution_log::GROUP_PREFIX;
 use crate::telemetry::Metrics;
 
-/// Every `API-Gateway-Execution-Logs_{apiId}/{stage}` group, following `nextToken`.
+/// Every `API-Gateway-Execution-Logs_{apiId}/{stage}` group.
 pub async fn execution_log_groups(
     client: &aws_sdk_cloudwatchlogs::Client,
+    metrics: &Metrics,
+) -> Result<Vec<String>, SourceError> {
+    log_groups_with_prefix(client, GROUP_PREFIX, metrics).await
+}
+
+/// Every log group whose name starts with `prefix`, following `nextToken`.
+pub async fn log_groups_with_prefix(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    prefix: &str,
     metrics: &Metrics,
 ) -> Result<Vec<String>, SourceError> {
     let mut groups = Vec::new();
@@ -15,11 +24,11 @@ pub async fn execution_log_groups(
     loop {
         let page = client
             .describe_log_groups()
-            .log_group_name_prefix(GROUP_PREFIX)
+            .log_group_name_prefix(prefix)
             .set_next_token(token.clone())
             .send()
             .await
-            .map_err(|e| aws_error("DescribeLogGroups", GROUP_PREFIX, e, metrics))?;
+            .map_err(|e| aws_error("DescribeLogGroups", prefix, e, metrics))?;
         metrics.aws_request("DescribeLogGroups", "ok");
         groups.extend(page.log_groups().iter().filter_map(|g| g.log_group_name()).map(str::to_string));
         match page.next_token() {

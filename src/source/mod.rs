@@ -5,7 +5,7 @@ mod discover;
 mod synthetic;
 
 pub use cloudwatch::CloudWatchSource;
-pub use discover::{execution_log_groups, execution_log_target};
+pub use discover::{execution_log_groups, execution_log_target, log_groups_with_prefix};
 pub use synthetic::{SyntheticSource, DEMO_APIS};
 
 use crate::pipeline::LogChunk;
