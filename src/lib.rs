@@ -16,6 +16,7 @@ pub mod filter;
 pub mod lumberjack;
 pub mod pipeline;
 pub mod redaction;
+pub mod setup_logging;
 pub mod source;
 pub mod telemetry;
 pub mod tls;

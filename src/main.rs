@@ -61,6 +61,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Point the access logging of every stage aws.filter selects at aws.log_group's first group,
+    /// in the agent's JSON format.
+    SetupLogging {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the version.
     Version,
 }
@@ -173,6 +182,47 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+        Command::SetupLogging { config, dry_run } => {
+            let c = match config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return config_failure(&e),
+            };
+            init_demo_logging();
+            actix::System::new().block_on(async move {
+                let (clients, changes) = match apigw_agent::setup_logging::plan(&c).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        eprintln!("apigw-agent setup-logging: {e:#}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let mut failed = 0;
+                for change in &changes {
+                    if dry_run {
+                        println!("would update: {}", change.describe());
+                        continue;
+                    }
+                    match apigw_agent::setup_logging::apply(&clients, change).await {
+                        Ok(()) => println!("updated: {}", change.describe()),
+                        Err(e) => {
+                            failed += 1;
+                            println!("FAILED: {}: {e}", change.describe());
+                        }
+                    }
+                }
+                println!(
+                    "{} stage(s){}{}",
+                    changes.len(),
+                    if dry_run { ", nothing changed (--dry-run)" } else { "" },
+                    if failed > 0 { format!(", {failed} failed") } else { String::new() }
+                );
+                if failed > 0 {
+                    ExitCode::FAILURE
+                } else {
+                    ExitCode::SUCCESS
+                }
+            })
         }
         Command::DemoWorker { receiver, state, records, seed } => {
             init_demo_logging();

@@ -169,3 +169,60 @@ async fn discover_lists_apis_and_stages_and_what_the_filter_selects() {
     assert_eq!((test_stage["kind"].as_str(), test_stage["traced"].as_bool()), (Some("REST"), Some(false)));
     assert_eq!(test_stage["tags"], serde_json::json!({"Env": "test"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_logging_points_the_selected_stages_at_the_log_group_in_the_agents_format() {
+    const LOG_GROUP: &str = "/aws/apigateway/setup";
+    let moto = Moto::start();
+    let rest = moto.apigateway().await;
+    let orders =
+        create_tagged_rest_api(&rest, "orders", &[("Env", "prod")], &[("prod", &[]), ("test", &[("Env", "test")])])
+            .await;
+    moto.logs().await.create_log_group().log_group_name(LOG_GROUP).send().await.unwrap();
+    let run = |dry_run: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-agent"));
+        cmd.args(["setup-logging", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")]);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd
+            .envs([
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ENDPOINT_URL", moto.url.as_str()),
+                ("AWS_AUTH_ACCESSKEY", "testing"),
+                ("AWS_AUTH_SECRETKEY", "testing"),
+                ("AWS_EC2_METADATA_DISABLED", "true"),
+                ("AWS_LOGGROUP", LOG_GROUP),
+                ("AWS_FILTER", "tag.Env == prod"),
+            ])
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let access_logs = |stage: &'static str| {
+        let rest = rest.clone();
+        let id = orders.clone();
+        async move {
+            let s = rest.get_stage().rest_api_id(id).stage_name(stage).send().await.unwrap();
+            s.access_log_settings().map(|a| (a.destination_arn().map(str::to_string), a.format().map(str::to_string)))
+        }
+    };
+
+    let (ok, out, err) = run(true);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("would update: REST orders ({orders}) stage prod -> arn:aws:logs:us-east-1:")),
+        "{out}"
+    );
+    assert!(out.ends_with("1 stage(s), nothing changed (--dry-run)\n"), "{out}");
+    assert_eq!(access_logs("prod").await.and_then(|a| a.0), None, "a dry run changed the stage");
+
+    let (ok, out, err) = run(false);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("updated: REST orders"), "{out}");
+    let (arn, format) = access_logs("prod").await.expect("access logging set");
+    let arn = arn.unwrap();
+    assert!(arn.starts_with("arn:aws:logs:us-east-1:") && arn.ends_with(&format!(":log-group:{LOG_GROUP}")), "{arn}");
+    assert_eq!(format.as_deref(), Some(apigw_agent::setup_logging::REST_FORMAT.trim()));
+    assert_eq!(access_logs("test").await.and_then(|a| a.0), None, "a stage the filter does not select was changed");
+}
