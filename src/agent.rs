@@ -71,27 +71,53 @@ pub async fn run(
     let poll = config.aws.poll.clone();
     let (streams, stream_prefix) = (config.aws.log_streams.to_vec(), config.aws.log_stream_prefix.clone());
     tracing::info!(log_groups = ?groups, hosts = ?config.traceability.host.0, tls = config.traceability.enable_ssl, "starting");
-    let end = pipeline::run(
+    let make = {
+        let (logs, metrics, limits) = (logs.clone(), metrics.clone(), limits.clone());
+        move |g: &str, from: Option<i64>, access: bool| {
+            let none: &[String] = &[];
+            CloudWatchSource::new(logs.clone(), g, from, &poll, metrics.clone())
+                .with_rate_limits(limits.clone())
+                .with_streams(if access { &streams } else { none }, if access { &stream_prefix } else { "" })
+        }
+    };
+    let make = std::rc::Rc::new(make);
+    let discovery =
+        (!config.aws.log_group_prefix.is_empty() && !config.aws.discovery_interval.get().is_zero()).then(|| {
+            let (logs, metrics, prefixes) = (logs.clone(), metrics.clone(), config.aws.log_group_prefix.to_vec());
+            let list: crate::pipeline::ListGroups = Box::new(move || {
+                let (logs, metrics, prefixes) = (logs.clone(), metrics.clone(), prefixes.clone());
+                Box::pin(async move {
+                    let mut all = Vec::new();
+                    for prefix in &prefixes {
+                        all.extend(log_groups_with_prefix(&logs, prefix, &metrics).await.map_err(|e| e.to_string())?);
+                    }
+                    Ok(all.into_iter().filter(|g| !is_execution_log_group(g)).collect())
+                })
+            });
+            let make = make.clone();
+            crate::pipeline::Discovery {
+                interval: config.aws.discovery_interval.get(),
+                list,
+                make: Box::new(move |g: &str, from: Option<i64>| make(g, from, true)),
+                // Named groups and execution-log groups are not the prefixes' to drop.
+                pinned: config
+                    .aws
+                    .log_group
+                    .iter()
+                    .cloned()
+                    .chain(groups.iter().filter(|g| !access_groups.contains(*g)).cloned())
+                    .collect(),
+            }
+        });
+    let end = pipeline::run_with_discovery(
         &config,
         |positions| {
             groups
                 .iter()
-                .map(|g| {
-                    CloudWatchSource::new(
-                        logs.clone(),
-                        g,
-                        positions.get(g).map(|p| p.next_start_ms),
-                        &poll,
-                        metrics.clone(),
-                    )
-                    .with_rate_limits(limits.clone())
-                    .with_streams(
-                        if access_groups.contains(g) { &streams } else { &[] },
-                        if access_groups.contains(g) { &stream_prefix } else { "" },
-                    )
-                })
+                .map(|g| make(g, positions.get(g).map(|p| p.next_start_ms), access_groups.contains(g)))
                 .collect()
         },
+        discovery,
         CatalogSetup::Aws { clients, interval: config.aws.api_poll_interval.get(), filter },
         &telemetry,
         shutdown,

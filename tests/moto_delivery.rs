@@ -131,3 +131,43 @@ fn groups_found_by_prefix_are_read_and_stream_filters_apply() {
     assert_eq!(telemetry.metrics.records_read_total("/aws/apigateway/pfx-a"), 1, "the test-1 stream was not read");
     assert_eq!(telemetry.metrics.records_read_total("/other/group"), 0);
 }
+
+#[test]
+fn groups_created_later_are_read_and_deleted_ones_are_dropped() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let base = now_ms() - 60_000;
+    let line = |id: &str, i: i64| (base + i, access_line(id, "a1", 200, base + i));
+    let (logs, receiver, config) = rt.block_on(async {
+        let logs = moto.logs().await;
+        put_lines(&logs, "/aws/apigateway/dyn-a", "s", &[line("a-1", 0)]).await;
+        let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
+        let mut config = test_config(&moto.url, "unused", &receiver.host(), &dir.path().join("state.json"));
+        config.aws.log_group = apigw_agent::config::List::default();
+        config.aws.log_group_prefix = apigw_agent::config::List::of(&["/aws/apigateway/dyn-"]);
+        config.aws.discovery_interval = Dur::millis(200);
+        (logs, receiver, config)
+    });
+    let agent = RunningAgent::start(config);
+    let telemetry = agent.telemetry.clone();
+    rt.block_on(async {
+        assert_eq!(receiver.wait_for_events(2, WAIT).await, 2);
+        // A group created while the agent runs is found and read, without a restart.
+        put_lines(&logs, "/aws/apigateway/dyn-b", "s", &[line("b-1", 1)]).await;
+        assert_eq!(receiver.wait_for_events(4, WAIT).await, 4);
+        // A deleted group's poller is stopped.
+        logs.delete_log_group().log_group_name("/aws/apigateway/dyn-a").send().await.unwrap();
+        let state = telemetry
+            .board
+            .wait_for_state("poller:/aws/apigateway/dyn-a", WAIT, |s| s == apigw_agent::telemetry::ActorState::Stopped)
+            .await;
+        assert_eq!(state, Some(apigw_agent::telemetry::ActorState::Stopped));
+        assert_eq!(
+            telemetry.board.state_of("poller:/aws/apigateway/dyn-b"),
+            Some(apigw_agent::telemetry::ActorState::Running)
+        );
+    });
+    rt.block_on(agent.shutdown());
+    assert_eq!(per_transaction(&receiver).keys().cloned().collect::<Vec<_>>(), ["a-1", "b-1"]);
+}

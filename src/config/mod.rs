@@ -59,6 +59,9 @@ pub struct AwsConfig {
     /// Also every log group whose name starts with one of these, found at start-up
     /// (AWS_LOGGROUP_PREFIX), e.g. `/aws/apigateway/`.
     pub log_group_prefix: List,
+    /// How often the prefixes are listed again: new groups are read, vanished ones dropped;
+    /// 0s = only at start-up (AWS_DISCOVERY_INTERVAL).
+    pub discovery_interval: Dur,
     /// Read only these log streams of each group (AWS_LOG_STREAMS); empty = all.
     pub log_streams: List,
     /// Read only the log streams whose name starts with this (AWS_LOG_STREAM_PREFIX).
@@ -127,6 +130,7 @@ impl Default for AwsConfig {
             client_timeout: Dur::secs(30),
             log_group: List::default(),
             log_group_prefix: List::default(),
+            discovery_interval: Dur::secs(300),
             log_streams: List::default(),
             log_stream_prefix: String::new(),
             api_poll_interval: Dur::secs(60),

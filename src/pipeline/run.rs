@@ -1,12 +1,11 @@
 //! Wires and runs the pipeline inside the current actix System, downstream-first, until the
 //! sources end or `shutdown` resolves (then it drains, bounded by `pipeline.shutdown_timeout`).
 
-use super::backoff::Backoff;
 use super::batcher::Batcher;
 use super::checkpointer::{Checkpointer, Flush};
+use super::discovery::{rediscover, start_poller, Discovery, Running};
 use super::framer::Framer;
 use super::link::{link, LinkGauge};
-use super::poller::Poller;
 use super::sender::{Sender, SenderSettings, SharedInbox};
 use super::transformer::Transformer;
 use crate::catalog::{first_catalog, ApiCatalog, CatalogActor, CatalogClients, TagFilter};
@@ -86,6 +85,18 @@ pub async fn run<S: LogSource>(
     telemetry: &Telemetry,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunEnd, PipelineError> {
+    run_with_discovery(config, make_sources, None, catalog, telemetry, shutdown).await
+}
+
+/// [`run`], with log groups found again periodically (see [`Discovery`]).
+pub async fn run_with_discovery<S: LogSource>(
+    config: &Config,
+    make_sources: impl FnOnce(&BTreeMap<String, GroupPosition>) -> Vec<S>,
+    discovery: Option<Discovery<S>>,
+    catalog: CatalogSetup,
+    telemetry: &Telemetry,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunEnd, PipelineError> {
     let tls = tls::client_config(&config.traceability)?;
     if let Some(tls) = &tls {
         for warning in &tls.policy.warnings {
@@ -108,6 +119,7 @@ pub async fn run<S: LogSource>(
     let store = CheckpointStore::new(&config.state.path);
     let positions = store.load()?;
     let sources = make_sources(&positions);
+    let initial_positions = positions.clone();
     let (m, board, cap) = (&telemetry.metrics, &telemetry.board, config.pipeline.mailbox_capacity);
     let t = &config.traceability;
 
@@ -194,13 +206,39 @@ pub async fn run<S: LogSource>(
     .start_with(transformer_in);
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let poll_interval = config.aws.poll.interval.get();
+    let mut managed = BTreeMap::new();
+    let mut pinned_stops = Vec::new();
     for source in sources {
-        let status = board.register(format!("poller:{}", source.log_group()));
-        let retry = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-        Poller::new(source, to_transformer.clone(), config.aws.poll.interval.get(), retry, stop_rx.clone(), status)
-            .start();
+        let group = source.log_group().to_string();
+        let stop = start_poller(source, to_transformer.clone(), poll_interval, board);
+        match &discovery {
+            Some(d) if !d.pinned.contains(&group) => {
+                managed.insert(group, stop);
+            }
+            _ => pinned_stops.push(stop),
+        }
     }
-    // The pollers now hold the only senders: when they all stop, the pipeline drains and ends.
+    let mut stopping = stop_rx.clone();
+    actix::spawn(async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        for stop in pinned_stops {
+            stop.send_replace(true);
+        }
+    });
+    if let Some(d) = discovery {
+        let running = Running {
+            out: to_transformer.clone(),
+            stop: stop_rx.clone(),
+            positions: initial_positions,
+            board: board.clone(),
+            poll_interval,
+            managed,
+        };
+        actix::spawn(rediscover(d, running));
+    }
+    // The pollers (and rediscovery) now hold the only senders: when they all stop, the pipeline
+    // drains and ends.
     drop(to_transformer);
 
     let end = tokio::select! {
