@@ -122,22 +122,8 @@ async fn discover_lists_apis_and_stages_and_what_the_filter_selects() {
             .await;
     let pets = create_http_api(&http, "pets-http", &[], &[("$default", &[("Env", "prod")])]).await;
     let run = |json: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-agent"));
-        cmd.args(["discover", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")]);
-        if json {
-            cmd.arg("--json");
-        }
-        let out = cmd
-            .envs([
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_ENDPOINT_URL", moto.url.as_str()),
-                ("AWS_AUTH_ACCESSKEY", "testing"),
-                ("AWS_AUTH_SECRETKEY", "testing"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_FILTER", "tag.Env == prod"),
-            ])
-            .output()
-            .unwrap();
+        let args: &[&str] = if json { &["--json"] } else { &[] };
+        let out = agent_at_moto(&moto.url, "discover", args).env("AWS_FILTER", "tag.Env == prod").output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
@@ -180,21 +166,9 @@ async fn setup_logging_points_the_selected_stages_at_the_log_group_in_the_agents
             .await;
     moto.logs().await.create_log_group().log_group_name(LOG_GROUP).send().await.unwrap();
     let run = |dry_run: bool| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_apigw-agent"));
-        cmd.args(["setup-logging", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")]);
-        if dry_run {
-            cmd.arg("--dry-run");
-        }
-        let out = cmd
-            .envs([
-                ("AWS_REGION", "us-east-1"),
-                ("AWS_ENDPOINT_URL", moto.url.as_str()),
-                ("AWS_AUTH_ACCESSKEY", "testing"),
-                ("AWS_AUTH_SECRETKEY", "testing"),
-                ("AWS_EC2_METADATA_DISABLED", "true"),
-                ("AWS_LOGGROUP", LOG_GROUP),
-                ("AWS_FILTER", "tag.Env == prod"),
-            ])
+        let args: &[&str] = if dry_run { &["--dry-run"] } else { &[] };
+        let out = agent_at_moto(&moto.url, "setup-logging", args)
+            .envs([("AWS_LOGGROUP", LOG_GROUP), ("AWS_FILTER", "tag.Env == prod")])
             .output()
             .unwrap();
         (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())

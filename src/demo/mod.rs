@@ -32,13 +32,7 @@ pub async fn worker(receiver: &str, state: &str, opts: &DemoOptions) -> anyhow::
     let (records, seed) = (opts.records, opts.seed);
     Ok(pipeline::run(
         &config,
-        |positions| {
-            let source = SyntheticSource::new(DEMO_GROUP, records, 1000, DEMO_START_MS, seed);
-            vec![match positions.get(DEMO_GROUP) {
-                Some(p) => source.resume(p.next_start_ms),
-                None => source,
-            }]
-        },
+        |positions| vec![demo_source(records, seed, positions)],
         CatalogSetup::Static(demo_catalog()),
         &Telemetry::default(),
         std::future::pending(),
@@ -100,6 +94,19 @@ fn demo_catalog() -> ApiCatalog {
     }))
 }
 
+/// The demo's traffic, from its saved position if there is one.
+fn demo_source(
+    records: u64,
+    seed: u64,
+    positions: &std::collections::BTreeMap<String, crate::checkpoint::GroupPosition>,
+) -> SyntheticSource {
+    let source = SyntheticSource::new(DEMO_GROUP, records, 1000, DEMO_START_MS, seed);
+    match positions.get(DEMO_GROUP) {
+        Some(p) => source.resume(p.next_start_ms),
+        None => source,
+    }
+}
+
 /// Runs the demo inside the current actix System.
 pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await?;
@@ -111,13 +118,7 @@ pub async fn run(opts: &DemoOptions) -> anyhow::Result<DemoReport> {
     let (records, seed) = (opts.records, opts.seed);
     pipeline::run(
         &config,
-        |positions| {
-            let source = SyntheticSource::new(DEMO_GROUP, records, 1000, DEMO_START_MS, seed);
-            vec![match positions.get(DEMO_GROUP) {
-                Some(p) => source.resume(p.next_start_ms),
-                None => source,
-            }]
-        },
+        |positions| vec![demo_source(records, seed, positions)],
         CatalogSetup::Static(demo_catalog()),
         &telemetry,
         std::future::pending(),

@@ -1,11 +1,11 @@
 //! The Batcher actor (on its own Arbiter thread): gathers events into windows of at most
 //! `bulk_max_size`, or whatever arrived within `flush_interval`, and frames + compresses each one.
 
-use super::link::{Inbox, Outbox};
+use super::link::{send_pausing, Inbox, Outbox};
 use super::Framer;
 use super::{Batch, Checkpoint, EventChunk};
 use crate::telemetry::{ActorState, StatusHandle};
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix::{Actor, AsyncContext, Context, StreamHandler};
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 
@@ -79,25 +79,9 @@ impl Batcher {
     }
 
     /// Sends the windows in order, pausing the actor (and so its input) until the Sender's link
-    /// took them all. One future for all of them: actix runs stacked `wait`s last-first.
+    /// took them all.
     fn send_all(&mut self, batches: Vec<Batch>, ctx: &mut Context<Self>, then_stop: bool) {
-        let (out, status) = (self.out.clone(), self.status.clone());
-        ctx.wait(
-            async move {
-                for b in batches {
-                    if !out.send(b, &status).await {
-                        return false;
-                    }
-                }
-                true
-            }
-            .into_actor(self)
-            .map(move |sent, _, ctx| {
-                if !sent || then_stop {
-                    ctx.stop();
-                }
-            }),
-        );
+        send_pausing(self.out.clone(), batches, self.status.clone(), ctx, then_stop);
     }
 }
 

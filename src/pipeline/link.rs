@@ -92,3 +92,32 @@ impl<T> Stream for Inbox<T> {
         polled
     }
 }
+
+/// Sends `items` in order, pausing the actor of `ctx` (and so its stream input) until the link
+/// took them all: backpressure. The actor stops when the link is gone, or after them with
+/// `then_stop`. One future for all of them, since actix runs stacked `wait`s last-first.
+pub fn send_pausing<A, T>(
+    out: Outbox<T>,
+    items: Vec<T>,
+    status: StatusHandle,
+    ctx: &mut actix::Context<A>,
+    then_stop: bool,
+) where
+    A: actix::Actor<Context = actix::Context<A>>,
+    T: Send + 'static,
+{
+    use actix::{ActorContext, ActorFutureExt, AsyncContext};
+    let sending = async move {
+        for item in items {
+            if !out.send(item, &status).await {
+                return false;
+            }
+        }
+        true
+    };
+    ctx.wait(actix::fut::wrap_future::<_, A>(sending).map(move |sent, _, ctx: &mut actix::Context<A>| {
+        if !sent || then_stop {
+            ctx.stop();
+        }
+    }));
+}

@@ -3,7 +3,7 @@
 //! catalog. A record that does not parse is counted, logged once per reason, and skipped; its
 //! chunk's checkpoint still moves on.
 
-use super::link::{Inbox, Outbox};
+use super::link::{send_pausing, Inbox, Outbox};
 use super::{guarded, EventChunk, LogChunk};
 use crate::access_log::{self, ApiCall};
 use crate::catalog::ApiCatalog;
@@ -12,7 +12,7 @@ use crate::execution_log::{is_execution_log_group, parse_line, HeaderJoin, JoinS
 use crate::filter::TransactionFilter;
 use crate::redaction::Redactor;
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, WrapFuture};
+use actix::{Actor, AsyncContext, Context, StreamHandler};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -204,24 +204,7 @@ impl Transformer {
 
     /// Sends the chunks in order, pausing the actor's input until the Batcher's link took them.
     fn send_all(&mut self, chunks: Vec<EventChunk>, ctx: &mut Context<Self>, then_stop: bool) {
-        let (out, status) = (self.out.clone(), self.status.clone());
-        // `wait` pauses this actor's stream until the Batcher's link has room: backpressure.
-        ctx.wait(
-            async move {
-                for chunk in chunks {
-                    if !out.send(chunk, &status).await {
-                        return false;
-                    }
-                }
-                true
-            }
-            .into_actor(self)
-            .map(move |sent, _, ctx| {
-                if !sent || then_stop {
-                    ctx.stop();
-                }
-            }),
-        );
+        send_pausing(self.out.clone(), chunks, self.status.clone(), ctx, then_stop);
     }
 }
 

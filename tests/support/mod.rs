@@ -331,3 +331,16 @@ pub async fn wait_until(limit: Duration, mut condition: impl FnMut() -> bool) ->
 pub fn saved_position(path: &std::path::Path, group: &str) -> Option<i64> {
     apigw_agent::checkpoint::CheckpointStore::new(path).load().ok()?.get(group).map(|p| p.next_start_ms)
 }
+
+/// `apigw-agent SUBCOMMAND --config config/agent.yaml ARGS`, pointed at moto with static keys.
+pub fn agent_at_moto(moto_url: &str, subcommand: &str, args: &[&str]) -> std::process::Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_apigw-agent"));
+    cmd.args([subcommand, "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/agent.yaml")]).args(args).envs([
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ENDPOINT_URL", moto_url),
+        ("AWS_AUTH_ACCESSKEY", "testing"),
+        ("AWS_AUTH_SECRETKEY", "testing"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]);
+    cmd
+}
