@@ -70,3 +70,34 @@ async fn a_missing_log_group_fails_its_own_poller_and_the_others_go_on() {
     assert!(check.contains("ResourceNotFoundException") || check.contains("does not exist"), "{check}");
     agent.shutdown().await;
 }
+
+/// Four log groups, each with its own poller: `concurrent_reads` caps how many FilterLogEvents
+/// calls are in flight at once over all of them (and without the cap they do overlap).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_reads_cap_the_calls_in_flight_over_all_log_groups() {
+    let moto = Moto::start();
+    let logs = moto.logs().await;
+    let base = now_ms() - 60_000;
+    for (cap, expect_at_most) in [(1usize, Some(1u64)), (0, None)] {
+        let proxy = AwsProxy::start_slow(moto.url.clone(), |_| false, Duration::from_millis(30)).await;
+        let groups: Vec<String> = (0..4).map(|g| format!("/aws/apigateway/cap{cap}-{g}")).collect();
+        for (g, group) in groups.iter().enumerate() {
+            let lines: Vec<(i64, String)> =
+                (0..50).map(|i| (base + i, access_line(&format!("c{cap}-{g}-{i}"), "api1", 200, base + i))).collect();
+            put_lines(&logs, group, "s", &lines).await;
+        }
+        let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(&proxy.url, &groups[0], &receiver.host(), &dir.path().join("state.json"));
+        config.aws.log_group = List(groups.clone());
+        config.aws.rate_limits.concurrent_reads = cap;
+        let agent = RunningAgent::start(config);
+        assert_eq!(receiver.wait_for_events(400, WAIT).await, 400);
+        agent.shutdown().await;
+        let max = proxy.max_reads_in_flight.load(Ordering::SeqCst);
+        match expect_at_most {
+            Some(limit) => assert_eq!(max, limit, "with concurrent_reads {cap}"),
+            None => assert!(max >= 2, "without a cap the four pollers should overlap; max in flight {max}"),
+        }
+    }
+}

@@ -72,6 +72,8 @@ pub struct RateLimits {
     pub filter_log_events: RateLimiter,
     pub describe_log_groups: RateLimiter,
     pub api_gateway: RateLimiter,
+    /// At most this many FilterLogEvents calls in flight at once, over all log groups.
+    pub reads_in_flight: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 impl RateLimits {
@@ -80,6 +82,8 @@ impl RateLimits {
             filter_log_events: RateLimiter::new("FilterLogEvents", c.filter_log_events),
             describe_log_groups: RateLimiter::new("DescribeLogGroups", c.describe_log_groups),
             api_gateway: RateLimiter::new("API Gateway", c.api_gateway),
+            reads_in_flight: (c.concurrent_reads > 0)
+                .then(|| Arc::new(tokio::sync::Semaphore::new(c.concurrent_reads))),
         }
     }
 
@@ -88,6 +92,15 @@ impl RateLimits {
             filter_log_events: RateLimiter::unlimited("FilterLogEvents"),
             describe_log_groups: RateLimiter::unlimited("DescribeLogGroups"),
             api_gateway: RateLimiter::unlimited("API Gateway"),
+            reads_in_flight: None,
+        }
+    }
+
+    /// Waits for a read slot (`aws.rate_limits.concurrent_reads`); hold it during the call.
+    pub async fn read_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        match &self.reads_in_flight {
+            Some(s) => s.clone().acquire_owned().await.ok(),
+            None => None,
         }
     }
 }

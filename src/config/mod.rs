@@ -90,11 +90,14 @@ pub struct RateLimitsConfig {
     pub describe_log_groups: f64,
     /// GetRestApis, GetStages, GetApis (AWS_RATE_LIMITS_API_GATEWAY); about 10 per second.
     pub api_gateway: f64,
+    /// At most this many FilterLogEvents calls at once over all log groups (each group has its
+    /// own poller); 0 = one per group (AWS_RATE_LIMITS_CONCURRENT_READS).
+    pub concurrent_reads: usize,
 }
 
 impl Default for RateLimitsConfig {
     fn default() -> Self {
-        RateLimitsConfig { filter_log_events: 5.0, describe_log_groups: 5.0, api_gateway: 10.0 }
+        RateLimitsConfig { filter_log_events: 5.0, describe_log_groups: 5.0, api_gateway: 10.0, concurrent_reads: 4 }
     }
 }
 

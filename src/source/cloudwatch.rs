@@ -144,6 +144,7 @@ impl LogSource for CloudWatchSource {
             let end = newest.min(start.saturating_add(self.span_ms - 1));
             self.window = Some(Window { start, end, token: None, records: 0, narrowed: false });
         }
+        let _slot = self.limits.read_slot().await;
         self.limits.filter_log_events.acquire_counted(&self.metrics).await;
         let w = self.window.as_ref().expect("window set above");
         let resp = self

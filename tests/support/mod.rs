@@ -229,8 +229,12 @@ pub fn test_config(moto_url: &str, group: &str, receiver: &str, state_path: &std
     c.aws.poll.latency = Dur::secs(0);
     c.aws.client_timeout = Dur::secs(10);
     // moto has no quota, and these tests are not about rate limits (see moto_throttling.rs).
-    c.aws.rate_limits =
-        apigw_agent::config::RateLimitsConfig { filter_log_events: 0.0, describe_log_groups: 0.0, api_gateway: 0.0 };
+    c.aws.rate_limits = apigw_agent::config::RateLimitsConfig {
+        filter_log_events: 0.0,
+        describe_log_groups: 0.0,
+        api_gateway: 0.0,
+        concurrent_reads: 0,
+    };
     c.traceability.host = List::of(&[receiver]);
     c.traceability.enable_ssl = false;
     c.traceability.flush_interval = Dur::millis(100);

@@ -22,25 +22,36 @@ pub struct AwsProxy {
     pub url: String,
     pub throttled: Arc<AtomicU64>,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// The most FilterLogEvents calls it had in flight at once.
+    pub max_reads_in_flight: Arc<AtomicU64>,
 }
 
 impl AwsProxy {
     /// Forwards to `upstream`, except the FilterLogEvents calls `throttle` picks (by number, from 0).
     pub async fn start(upstream: String, throttle: fn(u64) -> bool) -> AwsProxy {
+        AwsProxy::start_slow(upstream, throttle, std::time::Duration::ZERO).await
+    }
+
+    /// [`AwsProxy::start`], holding each FilterLogEvents call `delay` longer (to see overlaps).
+    pub async fn start_slow(upstream: String, throttle: fn(u64) -> bool, delay: std::time::Duration) -> AwsProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (calls, throttled) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
         let (counted, log) = (throttled.clone(), seen.clone());
+        let (in_flight, max_in_flight) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let max_seen = max_in_flight.clone();
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let (client, upstream, calls, throttled, log) =
                     (client.clone(), upstream.clone(), calls.clone(), counted.clone(), log.clone());
+                let (in_flight, max_in_flight) = (in_flight.clone(), max_seen.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                         let (client, upstream, calls, throttled, log) =
                             (client.clone(), upstream.clone(), calls.clone(), throttled.clone(), log.clone());
+                        let (in_flight, max_in_flight) = (in_flight.clone(), max_in_flight.clone());
                         async move {
                             let (mut parts, body) = req.into_parts();
                             let body = body.collect().await?.to_bytes();
@@ -74,12 +85,22 @@ impl AwsProxy {
                                     .unwrap();
                                 return Ok::<_, hyper::Error>(reply);
                             }
+                            let read = target.ends_with(".FilterLogEvents");
+                            if read {
+                                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                                max_in_flight.fetch_max(now, Ordering::SeqCst);
+                                tokio::time::sleep(delay).await;
+                            }
                             let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_string();
                             parts.uri = format!("{upstream}{path}").parse().unwrap();
                             let resp =
                                 client.request(hyper::Request::from_parts(parts, Full::new(body))).await.unwrap();
                             let (parts, body) = resp.into_parts();
-                            Ok(hyper::Response::from_parts(parts, Full::new(body.collect().await?.to_bytes())))
+                            let body = body.collect().await?.to_bytes();
+                            if read {
+                                in_flight.fetch_sub(1, Ordering::SeqCst);
+                            }
+                            Ok(hyper::Response::from_parts(parts, Full::new(body)))
                         }
                     });
                     let _ =
@@ -87,7 +108,7 @@ impl AwsProxy {
                 });
             }
         });
-        AwsProxy { url, throttled, seen }
+        AwsProxy { url, throttled, seen, max_reads_in_flight: max_in_flight }
     }
 
     pub fn seen(&self) -> Vec<Seen> {
