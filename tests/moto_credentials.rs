@@ -17,7 +17,7 @@ async fn an_assumed_role_signs_the_log_calls() {
     let lines: Vec<(i64, String)> =
         (0..50).map(|i| (base + i, access_line(&format!("ar-{i}"), "api1", 200, base + i))).collect();
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
-    let proxy = AwsProxy::start(moto.url.clone(), |_| false).await;
+    let proxy = AwsProxy::start(moto.url.clone(), |_| None).await;
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = test_config(&proxy.url, GROUP, &receiver.host(), &dir.path().join("state.json"));

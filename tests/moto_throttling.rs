@@ -25,7 +25,7 @@ async fn throttled_filter_log_events_calls_are_retried_and_no_record_is_lost() {
         (0..3000).map(|i| (base + i * 30, access_line(&format!("th-{i}"), "api1", 200, base + i * 30))).collect();
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     // Bursts of four throttled calls (more than the SDK's three attempts), then some that pass.
-    let proxy = AwsProxy::start(moto.url.clone(), |n| n % 10 >= 2 && n % 10 < 6).await;
+    let proxy = AwsProxy::start(moto.url.clone(), |n| (n % 10 >= 2 && n % 10 < 6).then_some(400)).await;
     let throttled = proxy.throttled.clone();
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -45,6 +45,34 @@ async fn throttled_filter_log_events_calls_are_retried_and_no_record_is_lost() {
     assert!(counts.values().all(|n| *n == 2), "and each once");
     assert!(throttled.load(Ordering::SeqCst) >= 8, "the endpoint throttled {} calls", throttled.load(Ordering::SeqCst));
     assert!(telemetry.metrics.aws_requests_total("FilterLogEvents", "throttled") >= 1, "no throttle reached the agent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_are_retried_and_no_record_is_lost() {
+    const GROUP: &str = "/aws/apigateway/unavailable";
+    let moto = Moto::start();
+    let base = now_ms() - 60_000;
+    let lines: Vec<(i64, String)> =
+        (0..500).map(|i| (base + i * 50, access_line(&format!("u-{i}"), "api1", 200, base + i * 50))).collect();
+    put_lines(&moto.logs().await, GROUP, "s", &lines).await;
+    // Bursts of four 503s, longer than the SDK's own retries.
+    let proxy = AwsProxy::start(moto.url.clone(), |n| (n % 8 < 4 && n > 0).then_some(503)).await;
+    let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(&proxy.url, GROUP, &receiver.host(), &dir.path().join("state.json"));
+    config.aws.poll.max_window = apigw_agent::config::Dur::secs(5);
+    let agent = RunningAgent::start(config);
+    let telemetry = agent.telemetry.clone();
+    assert_eq!(receiver.wait_for_events(1000, WAIT).await, 1000);
+    agent.shutdown().await;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for e in receiver.events() {
+        *counts.entry(decode(&e.payload).0).or_default() += 1;
+    }
+    assert_eq!(counts.len(), 500);
+    assert!(counts.values().all(|n| *n == 2));
+    assert!(proxy.throttled.load(Ordering::SeqCst) >= 8);
+    assert!(telemetry.metrics.aws_requests_total("FilterLogEvents", "error") >= 1, "no server error reached the agent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +107,7 @@ async fn concurrent_reads_cap_the_calls_in_flight_over_all_log_groups() {
     let logs = moto.logs().await;
     let base = now_ms() - 60_000;
     for (cap, expect_at_most) in [(1usize, Some(1u64)), (0, None)] {
-        let proxy = AwsProxy::start_slow(moto.url.clone(), |_| false, Duration::from_millis(30)).await;
+        let proxy = AwsProxy::start_slow(moto.url.clone(), |_| None, Duration::from_millis(30)).await;
         let groups: Vec<String> = (0..4).map(|g| format!("/aws/apigateway/cap{cap}-{g}")).collect();
         for (g, group) in groups.iter().enumerate() {
             let lines: Vec<(i64, String)> =

@@ -27,13 +27,14 @@ pub struct AwsProxy {
 }
 
 impl AwsProxy {
-    /// Forwards to `upstream`, except the FilterLogEvents calls `throttle` picks (by number, from 0).
-    pub async fn start(upstream: String, throttle: fn(u64) -> bool) -> AwsProxy {
-        AwsProxy::start_slow(upstream, throttle, std::time::Duration::ZERO).await
+    /// Forwards to `upstream`, except the FilterLogEvents calls `fault` picks (by number, from 0):
+    /// `Some(400)` answers ThrottlingException, any other status ServiceUnavailableException.
+    pub async fn start(upstream: String, fault: fn(u64) -> Option<u16>) -> AwsProxy {
+        AwsProxy::start_slow(upstream, fault, std::time::Duration::ZERO).await
     }
 
     /// [`AwsProxy::start`], holding each FilterLogEvents call `delay` longer (to see overlaps).
-    pub async fn start_slow(upstream: String, throttle: fn(u64) -> bool, delay: std::time::Duration) -> AwsProxy {
+    pub async fn start_slow(upstream: String, fault: fn(u64) -> Option<u16>, delay: std::time::Duration) -> AwsProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (calls, throttled) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -73,15 +74,21 @@ impl AwsProxy {
                                 .unwrap_or("")
                                 .to_string();
                             log.lock().unwrap().push(Seen { operation, access_key_id, form });
-                            if target.ends_with(".FilterLogEvents") && throttle(calls.fetch_add(1, Ordering::SeqCst)) {
+                            let fault = target
+                                .ends_with(".FilterLogEvents")
+                                .then(|| fault(calls.fetch_add(1, Ordering::SeqCst)))
+                                .flatten();
+                            if let Some(status) = fault {
                                 throttled.fetch_add(1, Ordering::SeqCst);
+                                let kind =
+                                    if status == 400 { "ThrottlingException" } else { "ServiceUnavailableException" };
                                 let reply = hyper::Response::builder()
-                                    .status(400)
+                                    .status(status)
                                     .header("content-type", "application/x-amz-json-1.1")
-                                    .header("x-amzn-errortype", "ThrottlingException")
-                                    .body(Full::new(Bytes::from_static(
-                                        br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
-                                    )))
+                                    .header("x-amzn-errortype", kind)
+                                    .body(Full::new(Bytes::from(format!(
+                                        r#"{{"__type":"{kind}","message":"Rate exceeded"}}"#
+                                    ))))
                                     .unwrap();
                                 return Ok::<_, hyper::Error>(reply);
                             }
