@@ -40,7 +40,7 @@ pub async fn run(
     let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
-    let filter = Some(config.aws.filter.trim()).filter(|f| !f.is_empty()).map(TagFilter::parse).transpose()?;
+    let filter = TagFilter::from_config(&config.aws.filter)?;
     let metrics = telemetry.metrics.clone();
     let limits = crate::aws::RateLimits::from_config(&config.aws.rate_limits);
     let clients = CatalogClients {

@@ -16,18 +16,29 @@ struct StageRow<'a> {
     tags: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
-/// Discovers the APIs as the agent would (same credentials, endpoint, TLS and rate limits).
-pub async fn discover(config: &Config) -> anyhow::Result<ApiCatalog> {
+/// The SDK configuration and API Gateway clients the agent would use (same credentials, endpoint,
+/// TLS and rate limits).
+pub async fn aws_clients(config: &Config) -> anyhow::Result<(aws_config::SdkConfig, CatalogClients)> {
     let http_tls = crate::tls::http_client_config(&config.central.ssl)?.map(|(tls, _)| tls);
     let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
-    let limits = crate::aws::RateLimits::from_config(&config.aws.rate_limits);
     let clients = CatalogClients {
         rest: aws_sdk_apigateway::Client::new(&sdk),
         http: aws_sdk_apigatewayv2::Client::new(&sdk),
-        limit: limits.api_gateway,
+        limit: crate::aws::RateLimits::from_config(&config.aws.rate_limits).api_gateway,
     };
-    let filter = Some(config.aws.filter.trim()).filter(|f| !f.is_empty()).map(TagFilter::parse).transpose()?;
-    Ok(fetch_catalog(&clients, filter.as_ref(), &crate::telemetry::Metrics::new()).await?)
+    Ok((sdk, clients))
+}
+
+/// Discovers the APIs as the agent would.
+pub async fn discover(config: &Config) -> anyhow::Result<ApiCatalog> {
+    let (_, clients) = aws_clients(config).await?;
+    discover_with(config, &clients).await
+}
+
+/// Discovers the APIs with `clients`, every stage decided by `aws.filter`.
+pub async fn discover_with(config: &Config, clients: &CatalogClients) -> anyhow::Result<ApiCatalog> {
+    let filter = TagFilter::from_config(&config.aws.filter)?;
+    Ok(fetch_catalog(clients, filter.as_ref(), &crate::telemetry::Metrics::new()).await?)
 }
 
 fn rows(catalog: &ApiCatalog) -> Vec<StageRow<'_>> {

@@ -38,8 +38,7 @@ impl StageChange {
 pub async fn plan(config: &Config) -> anyhow::Result<(CatalogClients, Vec<StageChange>)> {
     let group =
         config.aws.log_group.first().ok_or_else(|| anyhow::anyhow!("aws.log_group: name the group to log to"))?;
-    let http_tls = crate::tls::http_client_config(&config.central.ssl)?.map(|(tls, _)| tls);
-    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
+    let (sdk, clients) = crate::discover::aws_clients(config).await?;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let found = logs.describe_log_groups().log_group_name_prefix(group).send().await.map_err(|e| {
         anyhow::anyhow!("DescribeLogGroups: {}", aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e))
@@ -52,12 +51,7 @@ pub async fn plan(config: &Config) -> anyhow::Result<(CatalogClients, Vec<StageC
         .ok_or_else(|| anyhow::anyhow!("log group {group} does not exist: create it first"))?;
     // DescribeLogGroups gives `...:log-group:NAME:*`; stages want the group's ARN itself.
     let destination_arn = arn.strip_suffix(":*").unwrap_or(arn).to_string();
-    let catalog = crate::discover::discover(config).await?;
-    let clients = CatalogClients {
-        rest: aws_sdk_apigateway::Client::new(&sdk),
-        http: aws_sdk_apigatewayv2::Client::new(&sdk),
-        limit: crate::aws::RateLimits::from_config(&config.aws.rate_limits).api_gateway,
-    };
+    let catalog = crate::discover::discover_with(config, &clients).await?;
     let mut changes = Vec::new();
     for api in catalog.apis() {
         let mut stages: Vec<_> = api.stages.values().filter(|s| s.traced).collect();

@@ -47,6 +47,11 @@ impl TagFilter {
         Ok(TagFilter { expr, source: text.to_string() })
     }
 
+    /// `aws.filter` as configured: `None` when empty (every stage is traced).
+    pub fn from_config(text: &str) -> Result<Option<TagFilter>, FilterError> {
+        Some(text.trim()).filter(|t| !t.is_empty()).map(TagFilter::parse).transpose()
+    }
+
     /// True when `tags` satisfy the filter.
     pub fn matches(&self, tags: &BTreeMap<String, String>) -> bool {
         eval(&self.expr, tags)

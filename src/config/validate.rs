@@ -27,10 +27,8 @@ pub fn validate(c: &Config) -> Vec<(String, String)> {
     if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
         err("aws.endpoint_url", format!("'{url}' is not a URL; expected http://host:port or https://host"));
     }
-    if !c.aws.filter.trim().is_empty() {
-        if let Err(e) = crate::catalog::TagFilter::parse(&c.aws.filter) {
-            err("aws.filter", e.to_string());
-        }
+    if let Err(e) = crate::catalog::TagFilter::from_config(&c.aws.filter) {
+        err("aws.filter", e.to_string());
     }
     let role = c.aws.auth.assume_role.trim();
     let is_role_arn = role.starts_with("arn:aws") && role.contains(":role/");
