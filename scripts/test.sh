@@ -33,6 +33,9 @@ export MOTO_SERVER="$PWD/$VENV/bin/moto_server"
 export AWS_EC2_METADATA_DISABLED=true AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
+# A full run, not an edit loop: incremental caches would only take disk (1.5 GB).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

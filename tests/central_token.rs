@@ -2,7 +2,7 @@
 //! caching and refresh at 0.8 x expires_in, one request at a time, every PEM key form, wrong keys,
 //! clock skew, and the token in every event the agent sends.
 
-mod support;
+use crate::support;
 
 use apigw_agent::central::{Clock, SystemClock, TokenError, TokenSource};
 use apigw_agent::config::CentralConfig;

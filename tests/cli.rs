@@ -1,7 +1,7 @@
 //! The command line as users run it: version, check-config (valid, invalid, masked), demo, and
 //! `run` as a process against moto and a receiver, stopped with SIGTERM.
 
-mod support;
+use crate::support;
 
 use apigw_agent::lumberjack::{Receiver, Reply};
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! Interoperability with an independent Lumberjack v2 implementation: ferro-lumberjack's server.
 
-mod support;
+use crate::support;
 use support::run_synthetic;
 
 use apigw_agent::demo::{demo_config, tally};

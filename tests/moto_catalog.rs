@@ -1,7 +1,7 @@
 //! API discovery against moto: REST APIs (v1) and HTTP APIs (v2) with their tags, and `aws.filter`
 //! selecting which stages' calls are sent.
 
-mod support;
+use crate::support;
 
 use apigw_agent::catalog::{fetch_catalog, ApiKind, CatalogClients, Selection, TagFilter};
 use apigw_agent::lumberjack::{Receiver, Reply};

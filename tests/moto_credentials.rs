@@ -1,7 +1,7 @@
 //! Credentials against moto: an assumed role (STS AssumeRole with an external id, signed with the
 //! configured keys) whose temporary credentials then sign the CloudWatch Logs calls.
 
-mod support;
+use crate::support;
 
 use apigw_agent::lumberjack::{Receiver, Reply};
 use std::sync::Arc;

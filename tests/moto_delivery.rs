@@ -1,7 +1,7 @@
 //! Delivery against moto: late events re-read in the overlap are sent exactly once, and the
 //! start position can be a point in time.
 
-mod support;
+use crate::support;
 
 use apigw_agent::config::{Dur, StartPosition};
 use apigw_agent::lumberjack::{Receiver, Reply};

@@ -1,7 +1,7 @@
 //! Execution-log headers against moto: an access-log group and the stage's execution-log group,
 //! joined by request id, redacted, and calls whose lines never come sent without them in time.
 
-mod support;
+use crate::support;
 
 use apigw_agent::config::{parse_rules, Dur, Rules};
 use apigw_agent::lumberjack::{Receiver, Reply};

@@ -1,7 +1,7 @@
 //! End to end against real components: moto as CloudWatch Logs + API Gateway, our scripted
 //! Lumberjack receiver; the agent's `run` job in between. Asserts exactly what arrives.
 
-mod support;
+use crate::support;
 
 use apigw_agent::checkpoint::CheckpointStore;
 use apigw_agent::config::{parse_rules, Rules};

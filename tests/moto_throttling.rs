@@ -2,7 +2,7 @@
 //! ThrottlingException to bursts of FilterLogEvents calls and forwards everything else. No record
 //! is lost. And a log group that does not exist fails only its own poller, named in /status.
 
-mod support;
+use crate::support;
 
 use apigw_agent::config::List;
 use apigw_agent::lumberjack::{Receiver, Reply};

@@ -2,7 +2,7 @@
 //! version, to one cipher suite, presenting a certificate for another name, or requiring a client
 //! certificate. Certificates are made here, at test time.
 
-mod support;
+use crate::support;
 
 use apigw_agent::config::{List, TlsVersion, TraceabilityConfig, VerificationMode};
 use apigw_agent::lumberjack::{ConnectError, Connection};

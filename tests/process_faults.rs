@@ -2,7 +2,7 @@
 //! restarted (every record at least once, duplicates only after the saved position), and stopped
 //! with SIGTERM under load and restarted (every record exactly once).
 
-mod support;
+use crate::support;
 
 use apigw_agent::lumberjack::{Receiver, ReceiverHandle, Reply};
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! links hold, a receiver that never acknowledges. The peak RSS (VmHWM) once the poller is blocked
 //! stays under the bound the README states.
 
-mod support;
+use crate::support;
 
 use apigw_agent::lumberjack::{Receiver, Reply};
 use std::process::{Command, Stdio};

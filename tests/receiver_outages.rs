@@ -2,7 +2,7 @@
 //! while mid-stream (its port closed, its connections dropped), and silent for a while. Each ends
 //! with every record delivered, and duplicates only of what was in flight.
 
-mod support;
+use crate::support;
 
 use apigw_agent::catalog::ApiCatalog;
 use apigw_agent::config::{Config, Dur};

@@ -1,7 +1,7 @@
 //! Several receivers: load balancing over all of them with several workers each, and failover
 //! from a dead first host. Whole pipeline, synthetic traffic, our scripted receivers.
 
-mod support;
+use crate::support;
 use support::run_synthetic;
 
 use apigw_agent::checkpoint::CheckpointStore;

@@ -1,7 +1,7 @@
 //! TLS on the Lumberjack connection: configured CA, host name checks, verification modes, and a
 //! pipeline run over TLS. Certificates are generated here, at test time.
 
-mod support;
+use crate::support;
 use support::run_synthetic;
 
 use apigw_agent::config::{List, TraceabilityConfig, VerificationMode};
