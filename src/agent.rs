@@ -152,21 +152,35 @@ async fn traced_execution_log_groups(
 /// Resolves on the first SIGTERM or SIGINT; a second one exits the process at once (the state
 /// file only ever holds acknowledged positions, so that is safe).
 pub async fn shutdown_signal() {
-    wait_for_signal().await;
-    actix::spawn(async {
-        wait_for_signal().await;
+    // One pair of listeners for both signals: a listener made after the first signal would miss
+    // a second one that arrives before it is registered.
+    let Some(mut signals) = Signals::new() else {
+        return std::future::pending().await;
+    };
+    signals.recv().await;
+    actix::spawn(async move {
+        signals.recv().await;
         tracing::warn!("second signal: exiting now");
         std::process::exit(130);
     });
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGTERM and SIGINT, registered once.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Option<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(Signals { term: signal(SignalKind::terminate()).ok()?, int: signal(SignalKind::interrupt()).ok()? })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
     }
 }
