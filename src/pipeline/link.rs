@@ -9,18 +9,14 @@ use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 use tokio_stream::{wrappers::ReceiverStream, Stream};
 
-/// Observable fill level of one link: how many messages wait in it now, and the most ever seen.
+/// Observable fill level of one link: the most messages it ever held, as the channel counts them.
 #[derive(Debug, Default)]
 pub struct LinkGauge {
-    depth: AtomicUsize,
     high_water: AtomicUsize,
     capacity: AtomicUsize,
 }
 
 impl LinkGauge {
-    pub fn depth(&self) -> usize {
-        self.depth.load(Ordering::SeqCst)
-    }
     pub fn high_water(&self) -> usize {
         self.high_water.load(Ordering::SeqCst)
     }
@@ -46,7 +42,6 @@ impl<T> Clone for Outbox<T> {
 /// The receiving end, attached to the next actor with `ctx.add_stream`.
 pub struct Inbox<T> {
     rx: ReceiverStream<T>,
-    gauge: Arc<LinkGauge>,
 }
 
 /// Creates a link holding at most `capacity` messages.
@@ -56,7 +51,7 @@ pub fn link<T>(name: &'static str, capacity: usize, metrics: &Metrics) -> (Outbo
     gauge.capacity.store(capacity, Ordering::SeqCst);
     (
         Outbox { name, tx, gauge: gauge.clone(), metrics: metrics.clone() },
-        Inbox { rx: ReceiverStream::new(rx), gauge: gauge.clone() },
+        Inbox { rx: ReceiverStream::new(rx) },
         gauge,
     )
 }
@@ -74,7 +69,9 @@ impl<T> Outbox<T> {
             status.set(ActorState::Running);
         }
         let Ok(permit) = permit else { return false };
-        let depth = self.gauge.depth.fetch_add(1, Ordering::SeqCst) + 1;
+        // Queued messages plus reserved slots (ours included), from the channel's own count: a
+        // counter of ours, decremented after each receive, would lag behind the freed slot.
+        let depth = self.tx.max_capacity() - self.tx.capacity();
         self.gauge.high_water.fetch_max(depth, Ordering::SeqCst);
         permit.send(item);
         self.metrics.queue_depth(self.name, depth);
@@ -85,11 +82,7 @@ impl<T> Outbox<T> {
 impl<T> Stream for Inbox<T> {
     type Item = T;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let polled = Pin::new(&mut self.rx).poll_next(cx);
-        if let Poll::Ready(Some(_)) = &polled {
-            self.gauge.depth.fetch_sub(1, Ordering::SeqCst);
-        }
-        polled
+        Pin::new(&mut self.rx).poll_next(cx)
     }
 }
 
