@@ -49,11 +49,7 @@ pub fn link<T>(name: &'static str, capacity: usize, metrics: &Metrics) -> (Outbo
     let (tx, rx) = mpsc::channel(capacity);
     let gauge = Arc::new(LinkGauge::default());
     gauge.capacity.store(capacity, Ordering::SeqCst);
-    (
-        Outbox { name, tx, gauge: gauge.clone(), metrics: metrics.clone() },
-        Inbox { rx: ReceiverStream::new(rx) },
-        gauge,
-    )
+    (Outbox { name, tx, gauge: gauge.clone(), metrics: metrics.clone() }, Inbox { rx: ReceiverStream::new(rx) }, gauge)
 }
 
 impl<T> Outbox<T> {
