@@ -19,8 +19,9 @@ fi
 "$VENV/bin/python" -c 'import moto, authlib; print("moto", moto.__version__, "authlib", authlib.__version__)'
 
 step "Debian packages"
-# command -> package. openssl: certificates and TLS peers in tests.
-declare -A PACKAGES=([openssl]=openssl)
+# command -> package. openssl: certificates and TLS peers in tests; tinyproxy (HTTP CONNECT),
+# microsocks (SOCKS5) and stunnel (TLS in front of tinyproxy): the proxies of tests/proxies.rs.
+declare -A PACKAGES=([openssl]=openssl [tinyproxy]=tinyproxy [microsocks]=microsocks [stunnel]=stunnel4)
 missing=()
 for cmd in "${!PACKAGES[@]}"; do command -v "$cmd" >/dev/null || missing+=("${PACKAGES[$cmd]}"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -37,7 +37,7 @@ pub async fn run(
         }
         None => None,
     };
-    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
+    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await?;
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
     let apigw = aws_sdk_apigateway::Client::new(&sdk);
     let filter = TagFilter::from_config(&config.aws.filter)?;

@@ -20,7 +20,7 @@ struct StageRow<'a> {
 /// TLS and rate limits).
 pub async fn aws_clients(config: &Config) -> anyhow::Result<(aws_config::SdkConfig, CatalogClients)> {
     let http_tls = crate::tls::http_client_config(&config.central.ssl)?.map(|(tls, _)| tls);
-    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await;
+    let sdk = crate::aws::sdk_config(&config.aws, http_tls).await?;
     let clients = CatalogClients {
         rest: aws_sdk_apigateway::Client::new(&sdk),
         http: aws_sdk_apigatewayv2::Client::new(&sdk),

@@ -15,6 +15,7 @@ pub mod execution_log;
 pub mod filter;
 pub mod lumberjack;
 pub mod pipeline;
+pub mod proxy;
 pub mod redaction;
 pub mod setup_logging;
 pub mod source;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use support::axwayid::{openssl_keys, TokenServer};
 use support::*;
 
-const CLIENT: &str = "DOSA_0123456789abcdef";
+pub(crate) const CLIENT: &str = "DOSA_0123456789abcdef";
 
 /// Monotonic time moved by the test; the wall clock is the real one plus `skew` seconds.
 struct TestClock {
@@ -40,7 +40,7 @@ impl Clock for TestClock {
     }
 }
 
-fn central(server: &TokenServer, dir: &Path, private_key: &str, password: &str) -> CentralConfig {
+pub(crate) fn central(server: &TokenServer, dir: &Path, private_key: &str, password: &str) -> CentralConfig {
     let mut c = CentralConfig::default();
     c.auth.url = server.url();
     c.auth.client_id = CLIENT.into();

@@ -65,6 +65,38 @@ fn check_config_reads_secrets_from_files_and_never_prints_them() {
 }
 
 #[test]
+fn check_config_shows_proxies_without_their_passwords_and_names_a_bad_one() {
+    const PASSWORD: &str = "pr0xy-pw-4242";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("proxy_url");
+    std::fs::write(&file, format!("http://agent:{PASSWORD}@proxy.corp:3128\n")).unwrap();
+    let (code, out, err) = agent(
+        &["check-config", "--config", SHIPPED],
+        &[
+            ("TRACEABILITY_PROXYURL", &format!("socks5://agent:{PASSWORD}@socks.corp")),
+            ("CENTRAL_PROXYURL_FILE", &file.display().to_string()),
+            ("AWS_PROXYURL", "https://proxy.corp"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("proxy_url: socks5://agent:********@socks.corp:1080"), "{out}");
+    assert!(out.contains("proxy_url: http://agent:********@proxy.corp:3128"), "{out}");
+    assert!(out.contains("proxy_url: https://proxy.corp:443"), "{out}");
+    assert!(!out.contains(PASSWORD) && !err.contains(PASSWORD), "a proxy password was printed");
+
+    let (code, _, err) = agent(
+        &["check-config", "--config", SHIPPED],
+        &[("TRACEABILITY_PROXYURL", &format!("ftp://agent:{PASSWORD}@proxy.corp"))],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("traceability.proxy_url (set by TRACEABILITY_PROXYURL): scheme 'ftp' is not supported: use http, https or socks5"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD), "{err}");
+}
+
+#[test]
 fn check_config_exits_2_naming_the_key_and_value() {
     let (code, out, err) = agent(&["check-config", "--config", SHIPPED], &[("TRACEABILITY_COMPRESSIONLEVEL", "12")]);
     assert_eq!((code, out.as_str()), (2, ""));

@@ -3,48 +3,14 @@
 //! certificate. Certificates are made here, at test time.
 
 use crate::support;
+use support::pki::Pki;
 
 use apigw_agent::config::{List, TlsVersion, TraceabilityConfig, VerificationMode};
 use apigw_agent::lumberjack::{ConnectError, Connection};
 use apigw_agent::tls;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, PKCS_RSA_SHA256};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// A CA, a server certificate for "localhost" and a client certificate, all RSA, as PEM files.
-struct Pki {
-    dir: tempfile::TempDir,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        // A CA name of its own, so that another Pki's CA is a stranger, not a namesake.
-        let cn = format!("apigw-agent test CA {}", dir.path().file_name().unwrap().to_string_lossy());
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, cn);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap()).unwrap();
-        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
-        for (name, san) in [("server", "localhost"), ("client", "apigw-agent-client")] {
-            let key = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
-            let cert = CertificateParams::new(vec![san.to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-            std::fs::write(dir.path().join(format!("{name}.pem")), cert.pem()).unwrap();
-            std::fs::write(dir.path().join(format!("{name}-key.pem")), key.serialize_pem()).unwrap();
-        }
-        Pki { dir }
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
-    }
-
-    fn p(&self, file: &str) -> String {
-        self.path(file).display().to_string()
-    }
-}
 
 /// `openssl s_server` on a free loopback port, killed on drop.
 struct SServer {
@@ -212,7 +178,7 @@ async fn describe_log_groups(port: u16, ssl: &apigw_agent::config::HttpSslConfig
     };
     aws.auth.access_key = apigw_agent::config::Secret::new("testing");
     aws.auth.secret_key = apigw_agent::config::Secret::new("testing");
-    let sdk = apigw_agent::aws::sdk_config(&aws, Some(tls)).await;
+    let sdk = apigw_agent::aws::sdk_config(&aws, Some(tls)).await.unwrap();
     match aws_sdk_cloudwatchlogs::Client::new(&sdk).describe_log_groups().send().await {
         Ok(out) => Ok(out.log_groups().len()),
         Err(e) => Err(aws_sdk_cloudwatchlogs::error::DisplayErrorContext(&e).to_string()),
@@ -222,17 +188,7 @@ async fn describe_log_groups(port: u16, ssl: &apigw_agent::config::HttpSslConfig
 /// A small HTTPS server (rustls, the Pki's server certificate) answering every request as
 /// CloudWatch Logs answers DescribeLogGroups with one group.
 async fn https_logs_endpoint(pki: &Pki) -> u16 {
-    use rustls::pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer};
-    let certs = vec![CertificateDer::from_pem_file(pki.path("server.pem")).unwrap()];
-    let key = PrivateKeyDer::from_pem_file(pki.path("server-key.pem")).unwrap();
-    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let acceptor = tokio_rustls::TlsAcceptor::from(pki.server_config_with(&[&rustls::version::TLS13]));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -2,6 +2,7 @@
 //! pipeline run over TLS. Certificates are generated here, at test time.
 
 use crate::support;
+use support::pki::Pki;
 use support::run_synthetic;
 
 use apigw_agent::config::{List, TraceabilityConfig, VerificationMode};
@@ -10,55 +11,21 @@ use apigw_agent::lumberjack::{encode_window, ConnectError, Connection, Receiver,
 use apigw_agent::pipeline::RunEnd;
 use apigw_agent::tls;
 use bytes::Bytes;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::sync::Arc;
 use std::time::Duration;
 
-struct Pki {
-    dir: tempfile::TempDir,
-    server: Arc<rustls::ServerConfig>,
-}
-
-impl Pki {
-    /// A CA and a server certificate for "localhost" signed by it.
-    fn new() -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec!["localhost".to_string()]).unwrap().signed_by(&key, &ca).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![cert.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            )
-            .unwrap();
-        Pki { dir, server: Arc::new(server) }
-    }
-
-    fn ca_path(&self) -> String {
-        self.dir.path().join("ca.pem").display().to_string()
-    }
-
-    fn client(&self, mode: VerificationMode, cas: &[&str]) -> tls::ClientTls {
-        let mut t = TraceabilityConfig::default();
-        t.ssl.verification_mode = mode;
-        t.ssl.certificate_authorities = List::of(cas);
-        tls::client_config(&t).unwrap().unwrap()
-    }
+/// A client trusting `cas` (files), checking certificates as `mode` says.
+fn client(mode: VerificationMode, cas: &[&str]) -> tls::ClientTls {
+    let mut t = TraceabilityConfig::default();
+    t.ssl.verification_mode = mode;
+    t.ssl.certificate_authorities = List::of(cas);
+    tls::client_config(&t).unwrap().unwrap()
 }
 
 const T: Duration = Duration::from_secs(5);
 
 async fn tls_receiver(pki: &Pki) -> apigw_agent::lumberjack::ReceiverHandle {
-    Receiver::start("127.0.0.1:0", Some(pki.server.clone()), Arc::new(|_| Reply::AckAll)).await.unwrap()
+    Receiver::start("127.0.0.1:0", Some(pki.server_config()), Arc::new(|_| Reply::AckAll)).await.unwrap()
 }
 
 #[tokio::test]
@@ -67,7 +34,7 @@ async fn a_window_goes_through_when_the_ca_and_the_name_match() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let mut conn =
-        Connection::connect(&host, Some(&pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap();
+        Connection::connect(&host, Some(&client(VerificationMode::Full, &[&pki.p("ca.pem")])), T).await.unwrap();
     let events = vec![Bytes::from_static(b"{\"a\":1}"), Bytes::from_static(b"{\"a\":2}")];
     conn.send_window(&encode_window(&events, 3), 2, T).await.unwrap();
     assert_eq!(rx.events().iter().map(|e| e.payload.clone()).collect::<Vec<_>>(), events);
@@ -79,7 +46,7 @@ async fn a_certificate_for_another_name_is_refused_in_full_mode() {
     let rx = tls_receiver(&pki).await;
     let host = format!("127.0.0.1:{}", rx.addr().port());
     let err =
-        Connection::connect(&host, Some(&pki.client(VerificationMode::Full, &[&pki.ca_path()])), T).await.unwrap_err();
+        Connection::connect(&host, Some(&client(VerificationMode::Full, &[&pki.p("ca.pem")])), T).await.unwrap_err();
     assert!(matches!(err, ConnectError::Handshake { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -95,11 +62,10 @@ async fn an_unknown_ca_is_refused_and_none_mode_accepts_it() {
     let rx = tls_receiver(&pki).await;
     let host = format!("localhost:{}", rx.addr().port());
     let other = Pki::new();
-    let err = Connection::connect(&host, Some(&other.client(VerificationMode::Full, &[&other.ca_path()])), T)
-        .await
-        .unwrap_err();
+    let err =
+        Connection::connect(&host, Some(&client(VerificationMode::Full, &[&other.p("ca.pem")])), T).await.unwrap_err();
     assert!(err.to_string().contains("invalid peer certificate"), "{err}");
-    let mut conn = Connection::connect(&host, Some(&pki.client(VerificationMode::None, &[])), T).await.unwrap();
+    let mut conn = Connection::connect(&host, Some(&client(VerificationMode::None, &[])), T).await.unwrap();
     conn.send_window(&encode_window(&[Bytes::from_static(b"{}")], 0), 1, T).await.unwrap();
     assert_eq!(rx.events().len(), 1);
 }
@@ -125,7 +91,7 @@ fn the_pipeline_delivers_over_tls() {
         &pki.dir.path().join("state.json").display().to_string(),
     );
     config.traceability.enable_ssl = true;
-    config.traceability.ssl.certificate_authorities = List::of(&[&pki.ca_path()]);
+    config.traceability.ssl.certificate_authorities = List::of(&[&pki.p("ca.pem")]);
     let end = run_synthetic(&config, 500, 100, 3);
     assert_eq!(end, RunEnd::Drained);
     let report = tally(500, &rx.events());

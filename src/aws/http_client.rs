@@ -1,6 +1,8 @@
-//! An HTTP client for the AWS SDK that applies the agent's TLS policy (`central.ssl`): hyper-util
-//! with hyper-rustls and our rustls configuration, behind the SDK's `HttpClient` interface.
+//! An HTTP client for the AWS SDK that applies the agent's TLS policy (`central.ssl`) and proxy:
+//! hyper-util with hyper-rustls, our rustls configuration and our dialer, behind the SDK's
+//! `HttpClient` interface.
 
+use crate::proxy::{https_connector, HttpsDialer, NoProxy, ProxyUrl};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
@@ -9,15 +11,13 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::body::SdkBody;
-use hyper_util::client::legacy::{connect::HttpConnector as TcpConnector, Client};
+use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::time::Duration;
 
-type Https = hyper_rustls::HttpsConnector<TcpConnector>;
-
 #[derive(Clone, Debug)]
 struct PolicyConnector {
-    client: Client<Https, SdkBody>,
+    client: Client<HttpsDialer, SdkBody>,
 }
 
 impl HttpConnector for PolicyConnector {
@@ -49,16 +49,14 @@ impl HttpClient for PolicyHttpClient {
     }
 }
 
-/// The SDK HTTP client speaking TLS exactly as `tls` says; `connect_timeout` bounds each dial.
-pub fn http_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> SharedHttpClient {
-    let mut tcp = TcpConnector::new();
-    tcp.enforce_http(false);
-    tcp.set_connect_timeout(Some(connect_timeout));
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
-    let client = Client::builder(TokioExecutor::new()).build(https);
+/// The SDK HTTP client speaking TLS exactly as `tls` says, through `proxy` unless NO_PROXY lists
+/// the host; `connect_timeout` bounds each dial with its tunnel.
+pub fn http_client(
+    tls: rustls::ClientConfig,
+    proxy: Option<ProxyUrl>,
+    no_proxy: NoProxy,
+    connect_timeout: Duration,
+) -> SharedHttpClient {
+    let client = Client::builder(TokioExecutor::new()).build(https_connector(tls, proxy, no_proxy, connect_timeout));
     PolicyHttpClient { connector: PolicyConnector { client }.into_shared() }.into_shared()
 }

@@ -6,9 +6,10 @@ use super::assertion::client_assertion;
 use super::clock::{Clock, SystemClock};
 use super::key::{KeyError, SigningKey};
 use crate::config::CentralConfig;
+use crate::proxy::{https_connector, HttpsDialer, NoProxy};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::fmt;
 use std::sync::Arc;
@@ -69,8 +70,6 @@ impl TokenError {
     }
 }
 
-type Https = hyper_rustls::HttpsConnector<HttpConnector>;
-
 /// Gets and caches tokens for one service account.
 pub struct TokenSource {
     key: SigningKey,
@@ -78,7 +77,7 @@ pub struct TokenSource {
     token_url: String,
     audience: String,
     timeout: Duration,
-    http: Client<Https, Full<Bytes>>,
+    http: Client<HttpsDialer, Full<Bytes>>,
     clock: Arc<dyn Clock>,
     /// Held across a fetch: callers queue behind the one request in flight.
     state: tokio::sync::Mutex<State>,
@@ -108,14 +107,7 @@ impl TokenSource {
             Some((config, _)) => config,
             None => crate::tls::default_https_config()?,
         };
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_connect_timeout(Some(a.timeout.get()));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
+        let https = https_connector(tls, c.proxy_url.get().cloned(), NoProxy::default(), a.timeout.get());
         Ok(TokenSource {
             key,
             client_id: a.client_id.trim().to_string(),

@@ -1,7 +1,7 @@
 //! `central.*`: Amplify Central identifiers, the TLS policy of the HTTPS clients, and the AxwayID
 //! service account whose token travels with the events.
 
-use super::{Dur, List, TlsVersion};
+use super::{Dur, List, ProxySetting, TlsVersion};
 use serde::{Deserialize, Serialize};
 
 /// `central.*`
@@ -18,13 +18,16 @@ pub struct CentralConfig {
     pub deployment: String,
     /// TLS policy of the agent's HTTPS clients (AWS APIs, Amplify Central).
     pub ssl: HttpSslConfig,
+    /// Proxy to AxwayID: `http://`, `https://` or `socks5://`, with optional `user:password@`
+    /// (CENTRAL_PROXYURL).
+    pub proxy_url: ProxySetting,
     /// The AxwayID service account whose access token goes with every event (`fields.token`).
     pub auth: CentralAuthConfig,
 }
 
 /// `central.ssl.*`: TLS of the HTTPS clients, named as Axway's agents name them. Left at the
-/// defaults, AWS calls use the SDK's own client (TLS1.2+, AEAD suites, HTTPS_PROXY honoured);
-/// any change switches them to the agent's client, which applies exactly this policy.
+/// defaults, and without a proxy, AWS calls use the SDK's own client (TLS1.2+, AEAD suites); any
+/// change switches them to the agent's client, which applies exactly this policy.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpSslConfig {
@@ -57,6 +60,7 @@ impl Default for CentralConfig {
             environment_id: String::new(),
             deployment: "prod".into(),
             ssl: HttpSslConfig::default(),
+            proxy_url: ProxySetting::default(),
             auth: CentralAuthConfig::default(),
         }
     }

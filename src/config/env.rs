@@ -13,6 +13,7 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("aws.auth.external_id", "AWS_AUTH_EXTERNALID"),
     ("aws.auth.session_name", "AWS_AUTH_SESSIONNAME"),
     ("aws.client_timeout", "AWS_CLIENTTIMEOUT"),
+    ("aws.proxy_url", "AWS_PROXYURL"),
     ("aws.log_group", "AWS_LOGGROUP"),
     ("aws.log_group_prefix", "AWS_LOGGROUP_PREFIX"),
     ("aws.api_poll_interval", "AWS_APIPOLLINTERVAL"),
@@ -28,6 +29,7 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("traceability.slow_start", "TRACEABILITY_SLOWSTART"),
     ("traceability.max_retries", "TRACEABILITY_MAXRETRIES"),
     ("traceability.ttl", "TRACEABILITY_TTL"),
+    ("traceability.proxy_url", "TRACEABILITY_PROXYURL"),
     ("traceability.exception_list", "TRACEABILITY_EXCEPTION_LIST"),
     ("traceability.sampling.percentage", "TRACEABILITY_SAMPLING_PERCENTAGE"),
     ("traceability.sampling.per_api", "TRACEABILITY_SAMPLING_PER_API"),
@@ -46,6 +48,7 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
     ("traceability.ssl.server_name", "TRACEABILITY_SSL_SERVERNAME"),
     ("central.organization_id", "CENTRAL_ORGANIZATIONID"),
     ("central.environment_id", "CENTRAL_ENVIRONMENTID"),
+    ("central.proxy_url", "CENTRAL_PROXYURL"),
     ("central.auth.client_id", "CENTRAL_AUTH_CLIENTID"),
     ("central.auth.private_key", "CENTRAL_AUTH_PRIVATEKEY"),
     ("central.auth.public_key", "CENTRAL_AUTH_PUBLICKEY"),
@@ -61,8 +64,9 @@ pub const AXWAY_NAMES: &[(&str, &str)] = &[
 
 /// Keys holding secrets. Each can also be read from a file, the Docker/Kubernetes secret
 /// convention: `<key>_file` in YAML or `<ENV>_FILE` in the environment, e.g.
-/// AWS_AUTH_SECRETKEY_FILE=/run/secrets/aws_secret_key.
-pub const SECRET_KEYS: &[&str] = &["aws.auth.access_key", "aws.auth.secret_key"];
+/// AWS_AUTH_SECRETKEY_FILE=/run/secrets/aws_secret_key. Proxy URLs may carry a password.
+pub const SECRET_KEYS: &[&str] =
+    &["aws.auth.access_key", "aws.auth.secret_key", "aws.proxy_url", "traceability.proxy_url", "central.proxy_url"];
 
 /// The environment variable that sets `path` (a dotted YAML path).
 pub fn env_name_for(path: &str) -> String {

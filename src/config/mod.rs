@@ -14,6 +14,7 @@ mod values;
 #[cfg(test)]
 mod tests;
 
+pub use crate::proxy::ProxySetting;
 pub use central::{CentralAuthConfig, CentralConfig, HttpSslConfig};
 pub use env::{env_name_for, env_names};
 pub use load::{load, load_from_str, ConfigError};
@@ -54,6 +55,10 @@ pub struct AwsConfig {
     pub auth: AwsAuthConfig,
     /// Upper bound of one AWS operation including retries (AWS_CLIENTTIMEOUT).
     pub client_timeout: Dur,
+    /// Proxy for the AWS APIs: `http://`, `https://` or `socks5://`, with optional
+    /// `user:password@` (AWS_PROXYURL). Empty: HTTPS_PROXY / ALL_PROXY, as the SDK reads them.
+    /// NO_PROXY applies either way.
+    pub proxy_url: ProxySetting,
     /// Log groups holding the API Gateway access logs: a list or a comma list (AWS_LOGGROUP).
     pub log_group: List,
     /// Also every log group whose name starts with one of these, found at start-up
@@ -131,6 +136,7 @@ impl Default for AwsConfig {
             endpoint_url: String::new(),
             auth: AwsAuthConfig::default(),
             client_timeout: Dur::secs(30),
+            proxy_url: ProxySetting::default(),
             log_group: List::default(),
             log_group_prefix: List::default(),
             discovery_interval: Dur::secs(300),
@@ -228,6 +234,9 @@ pub struct TraceabilityConfig {
     pub enable_ssl: bool,
     /// TLS settings.
     pub ssl: SslConfig,
+    /// Proxy to the receivers: `socks5://` (as libbeat), `http://` or `https://` (CONNECT), with
+    /// optional `user:password@` (TRACEABILITY_PROXYURL). TLS to the receiver runs inside the tunnel.
+    pub proxy_url: ProxySetting,
     /// Send to every host at once (`worker` connections each) instead of failing over in order (TRACEABILITY_LOADBALANCE).
     pub loadbalance: bool,
     /// Connections per host, 1-64 (TRACEABILITY_WORKER).
@@ -285,6 +294,7 @@ impl Default for TraceabilityConfig {
             client_timeout: Dur::secs(60),
             enable_ssl: true,
             ssl: SslConfig::default(),
+            proxy_url: ProxySetting::default(),
             loadbalance: false,
             worker: 1,
             pipelining: 2,

@@ -1,6 +1,7 @@
 //! One Lumberjack v2 client connection (plain TCP or TLS): writes a window and awaits its ACKs.
 
 use super::frame::{Frame, FrameDecoder, FrameError};
+use crate::proxy::ProxyUrl;
 use crate::tls::ClientTls;
 use bytes::{Bytes, BytesMut};
 use rustls::pki_types::ServerName;
@@ -26,6 +27,10 @@ pub enum ConnectError {
     HandshakeTimeout { host: String, after: Duration },
     #[error("'{host}' is not a valid TLS server name")]
     ServerName { host: String },
+    #[error("connecting to {host}: {source}")]
+    Proxy { host: String, source: crate::proxy::TunnelError },
+    #[error("'{host}' is not host:port")]
+    HostPort { host: String },
 }
 
 /// What a user can change when a handshake fails for a policy reason.
@@ -117,14 +122,43 @@ impl Connection {
         tls: Option<&ClientTls>,
         timeout_after: Duration,
     ) -> Result<Connection, ConnectError> {
-        let tcp = match timeout(timeout_after, TcpStream::connect(host)).await {
-            Err(_) => return Err(ConnectError::DialTimeout { host: host.into(), after: timeout_after }),
-            Ok(Err(source)) => return Err(ConnectError::Dial { host: host.into(), source }),
-            Ok(Ok(tcp)) => tcp,
+        Connection::connect_via(host, tls, None, timeout_after).await
+    }
+
+    /// [`Connection::connect`] through `proxy` when given: TLS to the receiver runs inside the
+    /// tunnel; an `https://` proxy is verified with the same TLS settings (system roots without TLS).
+    pub async fn connect_via(
+        host: &str,
+        tls: Option<&ClientTls>,
+        proxy: Option<&ProxyUrl>,
+        timeout_after: Duration,
+    ) -> Result<Connection, ConnectError> {
+        let tcp: Box<dyn Io> = match proxy {
+            None => {
+                let tcp = match timeout(timeout_after, TcpStream::connect(host)).await {
+                    Err(_) => return Err(ConnectError::DialTimeout { host: host.into(), after: timeout_after }),
+                    Ok(Err(source)) => return Err(ConnectError::Dial { host: host.into(), source }),
+                    Ok(Ok(tcp)) => tcp,
+                };
+                let _ = tcp.set_nodelay(true);
+                Box::new(tcp)
+            }
+            Some(proxy) => {
+                let (name, port) = host
+                    .rsplit_once(':')
+                    .and_then(|(name, port)| {
+                        Some((name.trim_start_matches('[').trim_end_matches(']'), port.parse().ok()?))
+                    })
+                    .ok_or_else(|| ConnectError::HostPort { host: host.into() })?;
+                let proxy_tls = tls.map(|t| &t.config);
+                let stream = crate::proxy::connect(name, port, Some(proxy), proxy_tls, timeout_after)
+                    .await
+                    .map_err(|source| ConnectError::Proxy { host: host.into(), source })?;
+                Box::new(stream)
+            }
         };
-        let _ = tcp.set_nodelay(true);
         let io: Box<dyn Io> = match tls {
-            None => Box::new(tcp),
+            None => tcp,
             Some(tls) => {
                 let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
                 let name = tls.server_name.as_deref().unwrap_or(name.trim_start_matches('[').trim_end_matches(']'));

@@ -10,6 +10,7 @@ use super::window::{AckOutcome, InFlight, Window, WindowSizer};
 use super::{Acked, Batch, Framer};
 use crate::config::TraceabilityConfig;
 use crate::lumberjack::{client::SendFailure, Connection};
+use crate::proxy::ProxyUrl;
 use crate::telemetry::{ActorState, Metrics, StatusHandle};
 use crate::tls::ClientTls;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, WrapFuture};
@@ -23,6 +24,8 @@ use tokio_stream::StreamExt;
 pub struct SenderSettings {
     pub hosts: Vec<String>,
     pub tls: Option<ClientTls>,
+    /// `traceability.proxy_url`.
+    pub proxy: Option<ProxyUrl>,
     pub timeout: Duration,
     /// Frames windows again when needed, with the current Central token.
     pub framer: Framer,
@@ -54,6 +57,7 @@ impl SenderSettings {
         SenderSettings {
             hosts: t.host.to_vec(),
             tls,
+            proxy: t.proxy_url.get().cloned(),
             timeout: t.client_timeout.get(),
             framer: Framer::plain(t.compression_level),
             pipelining: t.pipelining.max(1),
@@ -102,10 +106,11 @@ enum Event {
 impl Client {
     async fn connect(&mut self) -> Result<(), String> {
         let host = self.s.hosts[self.next_host].clone();
-        match Connection::connect(&host, self.s.tls.as_ref(), self.s.timeout).await {
+        match Connection::connect_via(&host, self.s.tls.as_ref(), self.s.proxy.as_ref(), self.s.timeout).await {
             Ok(c) => {
                 self.metrics.connected();
-                tracing::info!(host = %host, tls = self.s.tls.is_some(), "connected to the Lumberjack receiver");
+                let proxy = self.s.proxy.as_ref().map(ProxyUrl::address);
+                tracing::info!(host = %host, tls = self.s.tls.is_some(), proxy, "connected to the Lumberjack receiver");
                 self.conn = Some(c);
                 Ok(())
             }

@@ -30,6 +30,12 @@ pub fn isolate_aws_env() {
     std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
     std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
     std::env::remove_var("AWS_PROFILE");
+    // A proxy in the developer's environment would take the AWS calls off loopback.
+    for name in
+        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
+    {
+        std::env::remove_var(name);
+    }
 }
 
 impl Moto {
@@ -316,6 +322,8 @@ pub fn http_get(port: u16, path: &str) -> (String, String) {
     (head.to_string(), body.to_string())
 }
 pub mod axwayid;
+pub mod forward_proxies;
+pub mod pki;
 pub mod proxy;
 
 /// Waits until `condition` holds, checking every 20 ms, for at most `limit`; returns whether it
