@@ -2,7 +2,8 @@
 # Installs what the tests need and runs the whole suite:
 #   - a Python venv with moto's server (the local AWS emulator) in .venv/
 #   - the Debian packages the tests start (installed only when missing)
-# then formatting and lint checks, every test, the benchmarks' build, and the demo.
+# then formatting and lint checks, the dependency scan, every test, the benchmarks' build, the
+# demo, and a fuzzing run.
 # Tests only ever talk to 127.0.0.1; no AWS account or network access is used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,23 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+
+step "dependency scan: cargo-deny (RustSec advisories, bans, licenses, sources), offline"
+command -v cargo-deny >/dev/null || cargo install cargo-deny --locked --version 0.20.2
+# The RustSec database is a snapshot beside the project (CI cannot reach GitHub). cargo-deny 0.20
+# looks for its default database in this folder, as a git repository.
+ADVISORY_DB="${APIGW_ADVISORY_DB:-../shared/advisory-db}"
+db=target/advisory-dbs/advisory-db-3157b0e258782691
+cargo fetch --locked --quiet
+if [ -d "$ADVISORY_DB/crates" ]; then
+  rm -rf "$db" && mkdir -p "$db" && cp -r "$ADVISORY_DB/." "$db/" && chmod -R u+w "$db"
+  git -C "$db" init -q && git -C "$db" add -A
+  git -C "$db" -c user.name=ci -c user.email=ci@localhost commit -qm "RustSec snapshot"
+  cargo deny --offline check
+else
+  echo "WARNING: no RustSec database at $ADVISORY_DB: advisories NOT checked" >&2
+  cargo deny --offline check bans licenses sources
+fi
 
 step "cargo test"
 cargo test --all-targets --locked
