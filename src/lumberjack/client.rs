@@ -45,6 +45,14 @@ fn handshake_hint(e: &std::io::Error) -> &'static str {
     }
 }
 
+/// "name:port" or "[v6]:port" as the bare name and the port.
+fn split_host(host: &str) -> (&str, Option<u16>) {
+    match host.rsplit_once(':') {
+        Some((name, port)) => (name.trim_start_matches('[').trim_end_matches(']'), port.parse().ok()),
+        None => (host, None),
+    }
+}
+
 /// Why a window was not fully acknowledged. `acked` events (1..=acked) are done even so.
 #[derive(Debug, thiserror::Error)]
 #[error("{kind} (receiver had acknowledged {acked} of {count} events)")]
@@ -144,12 +152,9 @@ impl Connection {
                 Box::new(tcp)
             }
             Some(proxy) => {
-                let (name, port) = host
-                    .rsplit_once(':')
-                    .and_then(|(name, port)| {
-                        Some((name.trim_start_matches('[').trim_end_matches(']'), port.parse().ok()?))
-                    })
-                    .ok_or_else(|| ConnectError::HostPort { host: host.into() })?;
+                let (name, Some(port)) = split_host(host) else {
+                    return Err(ConnectError::HostPort { host: host.into() });
+                };
                 let proxy_tls = tls.map(|t| &t.config);
                 let stream = crate::proxy::connect(name, port, Some(proxy), proxy_tls, timeout_after)
                     .await
@@ -160,8 +165,7 @@ impl Connection {
         let io: Box<dyn Io> = match tls {
             None => tcp,
             Some(tls) => {
-                let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-                let name = tls.server_name.as_deref().unwrap_or(name.trim_start_matches('[').trim_end_matches(']'));
+                let name = tls.server_name.as_deref().unwrap_or(split_host(host).0);
                 let server_name = ServerName::try_from(name.to_string())
                     .map_err(|_| ConnectError::ServerName { host: name.into() })?;
                 let connector = tokio_rustls::TlsConnector::from(tls.config.clone());
