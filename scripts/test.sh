@@ -21,8 +21,10 @@ fi
 
 step "Debian packages"
 # command -> package. openssl: certificates and TLS peers in tests; tinyproxy (HTTP CONNECT),
-# microsocks (SOCKS5) and stunnel (TLS in front of tinyproxy): the proxies of tests/proxies.rs.
-declare -A PACKAGES=([openssl]=openssl [tinyproxy]=tinyproxy [microsocks]=microsocks [stunnel]=stunnel4)
+# microsocks (SOCKS5) and stunnel (TLS in front of tinyproxy): the proxies of tests/proxies.rs;
+# prometheus and promtool: the scraper and linter of tests/prometheus.rs.
+declare -A PACKAGES=([openssl]=openssl [tinyproxy]=tinyproxy [microsocks]=microsocks [stunnel]=stunnel4
+  [prometheus]=prometheus [promtool]=prometheus)
 missing=()
 for cmd in "${!PACKAGES[@]}"; do command -v "$cmd" >/dev/null || missing+=("${PACKAGES[$cmd]}"); done
 if [ ${#missing[@]} -gt 0 ]; then

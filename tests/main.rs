@@ -16,6 +16,7 @@ mod moto_throttling;
 mod openssl_tls;
 mod process_faults;
 mod process_memory;
+mod prometheus;
 mod proxies;
 mod receiver_outages;
 mod sender_hosts;

@@ -1,6 +1,7 @@
-//! The status server actor: `/metrics` (Prometheus text), `/status` (JSON, 200 or 503), `/healthz`.
+//! The status server actor: `/metrics` (OpenMetrics or Prometheus text, as asked), `/status`
+//! (JSON, 200 or 503), `/healthz`.
 
-use super::{Metrics, StatusBoard};
+use super::{exposition, Metrics, StatusBoard};
 use actix::{Actor, AsyncContext, Context};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -50,7 +51,14 @@ impl Actor for StatusServer {
 
 fn answer(req: &Request<Incoming>, metrics: &Metrics, board: &StatusBoard) -> Response<Full<Bytes>> {
     let (status, content_type, body) = match req.uri().path() {
-        "/metrics" => (StatusCode::OK, "application/openmetrics-text; version=1.0.0; charset=utf-8", metrics.encode()),
+        "/metrics" => {
+            let accept = req.headers().get(hyper::header::ACCEPT).and_then(|v| v.to_str().ok());
+            if exposition::wants_openmetrics(accept) {
+                (StatusCode::OK, exposition::OPENMETRICS, metrics.encode())
+            } else {
+                (StatusCode::OK, exposition::TEXT, exposition::to_classic_text(&metrics.encode()))
+            }
+        }
         "/status" => {
             let code = if board.healthy() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
             (code, "application/json", board.to_json().to_string())
