@@ -4,25 +4,19 @@
 
 use crate::support;
 use support::pki::Pki;
+use support::KillOnDrop;
 
 use apigw_agent::config::{List, TlsVersion, TraceabilityConfig, VerificationMode};
 use apigw_agent::lumberjack::{ConnectError, Connection};
 use apigw_agent::tls;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// `openssl s_server` on a free loopback port, killed on drop.
 struct SServer {
-    child: Child,
+    _child: KillOnDrop,
     port: u16,
-}
-
-impl Drop for SServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl SServer {
@@ -60,7 +54,7 @@ impl SServer {
             }
         }
         std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-        SServer { child, port }
+        SServer { _child: KillOnDrop(child), port }
     }
 }
 

@@ -6,7 +6,7 @@ use crate::support;
 
 use apigw_agent::lumberjack::{Receiver, Reply};
 use apigw_agent::pipeline::RunEnd;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use support::*;
 
@@ -15,16 +15,9 @@ const RECORDS: usize = 120;
 
 /// A Prometheus server scraping `target` every second, killed on drop.
 struct PrometheusServer {
-    child: Child,
+    _child: KillOnDrop,
     port: u16,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for PrometheusServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl PrometheusServer {
@@ -49,7 +42,7 @@ impl PrometheusServer {
             .stderr(log)
             .spawn()
             .expect("prometheus is installed by scripts/test.sh");
-        PrometheusServer { child, port, _dir: dir }
+        PrometheusServer { _child: KillOnDrop(child), port, _dir: dir }
     }
 
     /// The single value of an instant query; `None` while Prometheus is starting or has none.

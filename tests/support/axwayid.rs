@@ -1,20 +1,14 @@
 //! A real OAuth token endpoint for the Central tests (tests/support/token_server.py, built on
 //! authlib) and RSA key files made by the openssl command line, in every PEM form users have.
 
+use super::KillOnDrop;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 pub struct TokenServer {
-    child: Child,
+    _child: KillOnDrop,
     pub port: u16,
-}
-
-impl Drop for TokenServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The venv's Python (beside $MOTO_SERVER, or .venv/bin), which has authlib.
@@ -41,7 +35,7 @@ impl TokenServer {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let port = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("token server said {line:?}"));
-        TokenServer { port: port.parse().unwrap(), child }
+        TokenServer { port: port.parse().unwrap(), _child: KillOnDrop(child) }
     }
 
     /// What to put in central.auth.url.

@@ -3,23 +3,17 @@
 //! front of tinyproxy: an HTTPS proxy). Each logs the tunnels it opened, which the tests count.
 
 use super::pki::Pki;
+use super::KillOnDrop;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A proxy process on `port`, killed on drop; `log` is where it writes its tunnels.
 pub struct ProxyDaemon {
-    child: Child,
+    child: KillOnDrop,
     pub port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for ProxyDaemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn free_port() -> u16 {
@@ -42,7 +36,7 @@ impl ProxyDaemon {
     fn ready(mut self, what: &str) -> ProxyDaemon {
         let until = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = self.child.0.try_wait() {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 panic!("{what} exited ({status}) before listening:\n{log}");
             }
@@ -66,7 +60,7 @@ impl ProxyDaemon {
         let conf_path = dir.path().join("tinyproxy.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let child = spawn("tinyproxy", &["-d", "-c", &conf_path.display().to_string()], &dir.path().join("out"));
-        ProxyDaemon { child, port, log, _dir: dir }.ready("tinyproxy")
+        ProxyDaemon { child: KillOnDrop(child), port, log, _dir: dir }.ready("tinyproxy")
     }
 
     /// microsocks, requiring user/password auth when `auth` is given.
@@ -79,7 +73,7 @@ impl ProxyDaemon {
             args.extend(["-u", user, "-P", password]);
         }
         let child = spawn("microsocks", &args, &log);
-        ProxyDaemon { child, port, log, _dir: dir }.ready("microsocks")
+        ProxyDaemon { child: KillOnDrop(child), port, log, _dir: dir }.ready("microsocks")
     }
 
     /// stunnel terminating TLS (the Pki's "localhost" certificate) in front of `upstream`.
@@ -95,7 +89,7 @@ impl ProxyDaemon {
         let conf_path = dir.path().join("stunnel.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let child = spawn("stunnel", &[&conf_path.display().to_string()], &dir.path().join("out"));
-        ProxyDaemon { child, port, log, _dir: dir }.ready("stunnel")
+        ProxyDaemon { child: KillOnDrop(child), port, log, _dir: dir }.ready("stunnel")
     }
 
     /// Tunnels the proxy opened to `port` (any host name), from its log.

@@ -9,15 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A moto server process, killed on drop.
 pub struct Moto {
-    child: Child,
+    _child: KillOnDrop,
     pub url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Never let the SDK look for credentials beyond what the test gives it (never the instance metadata endpoint).
@@ -35,6 +28,16 @@ pub fn isolate_aws_env() {
         ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
     {
         std::env::remove_var(name);
+    }
+}
+
+/// A child process, killed and reaped on drop: every server the tests start.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -67,7 +70,7 @@ impl Moto {
             }
         }
         std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-        Moto { child, url: format!("http://127.0.0.1:{port}") }
+        Moto { _child: KillOnDrop(child), url: format!("http://127.0.0.1:{port}") }
     }
 
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
