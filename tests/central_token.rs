@@ -175,8 +175,7 @@ fn every_event_the_agent_sends_carries_the_token() {
         let logs = moto.logs().await;
         let api_id = create_rest_api(&moto.apigateway().await, "petstore").await;
         let base = now_ms() - 60_000;
-        let lines: Vec<(i64, String)> =
-            (0..30).map(|i| (base + i, access_line(&format!("req-{i}"), &api_id, 200, base + i))).collect();
+        let lines = access_lines("req", &api_id, 30, base, 1);
         put_lines(&logs, "/aws/apigateway/central", "s", &lines).await;
         let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
         let mut config =

@@ -145,8 +145,7 @@ async fn run_ships_records_serves_status_and_stops_cleanly_on_sigterm_without_lo
     let logs = moto.logs().await;
     let group = "/aws/apigateway/cli";
     let base = now_ms() - 300_000;
-    let lines: Vec<(i64, String)> =
-        (0..200).map(|i| (base + i, access_line(&format!("cli-{i}"), "api9", 200, base + i))).collect();
+    let lines = access_lines("cli", "api9", 200, base, 1);
     put_lines(&logs, group, "s", &lines).await;
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

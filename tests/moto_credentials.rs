@@ -14,8 +14,7 @@ async fn an_assumed_role_signs_the_log_calls() {
     const GROUP: &str = "/aws/apigateway/assumed";
     let moto = Moto::start();
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..50).map(|i| (base + i, access_line(&format!("ar-{i}"), "api1", 200, base + i))).collect();
+    let lines = access_lines("ar", "api1", 50, base, 1);
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     let proxy = AwsProxy::start(moto.url.clone(), |_| None).await;
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();

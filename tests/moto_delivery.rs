@@ -32,8 +32,7 @@ fn an_event_ingested_late_within_the_overlap_is_delivered_exactly_once() {
     let base = now_ms() - 20_000;
     let (logs, receiver, config) = rt.block_on(async {
         let logs = moto.logs().await;
-        let lines: Vec<(i64, String)> =
-            (0..10).map(|i| (base + i * 100, access_line(&format!("req-{i}"), api_id, 200, base + i * 100))).collect();
+        let lines = access_lines("req", api_id, 10, base, 100);
         put_lines(&logs, GROUP, "s1", &lines).await;
         let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
         let mut config = test_config(&moto.url, GROUP, &receiver.host(), &state);
@@ -69,8 +68,7 @@ fn a_start_position_in_time_skips_what_came_before_it() {
     let dir = tempfile::tempdir().unwrap();
     let base = now_ms() - 60_000;
     let (receiver, config) = rt.block_on(async {
-        let lines: Vec<(i64, String)> =
-            (0..10).map(|i| (base + i * 1000, access_line(&format!("req-{i}"), "a1", 200, base + i * 1000))).collect();
+        let lines = access_lines("req", "a1", 10, base, 1000);
         put_lines(&moto.logs().await, GROUP, "s", &lines).await;
         let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
         let mut config = test_config(&moto.url, GROUP, &receiver.host(), &dir.path().join("state.json"));

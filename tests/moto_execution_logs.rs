@@ -23,8 +23,7 @@ fn headers_and_query_strings_from_execution_logs_reach_the_legs_redacted() {
         // Another stage's group, which no call of ours belongs to.
         put_lines(&logs, "API-Gateway-Execution-Logs_other/prod", "s", &[(now_ms() - 1000, "(x) Method completed with status: 200".into())]).await;
         let base = now_ms() - 60_000;
-        let access: Vec<(i64, String)> =
-            (0..5).map(|i| (base + i, access_line(&format!("req-{i}"), &api_id, 200, base + i))).collect();
+        let access = access_lines("req", &api_id, 5, base, 1);
         put_lines(&logs, GROUP, "s", &access).await;
         let mut exec = Vec::new();
         for i in 0..3i64 {

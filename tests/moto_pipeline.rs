@@ -117,8 +117,7 @@ async fn every_record_arrives_as_summary_and_leg_and_restart_resumes_from_the_ch
     assert!(saved > base + 2501, "checkpoint {saved} is not past the last record {}", base + 2501);
     // Written after the checkpoint (earlier timestamps are late events, another test's subject).
     let newer = saved + 1;
-    let more: Vec<(i64, String)> =
-        (0..10).map(|i| (newer + i, access_line(&format!("new-{i}"), &api_id, 200, newer + i))).collect();
+    let more = access_lines("new", &api_id, 10, newer, 1);
     put_lines(&logs, GROUP, "stream-1", &more).await;
     let agent = RunningAgent::start(config);
     assert_eq!(receiver.wait_for_events(5020, WAIT).await, 5020);

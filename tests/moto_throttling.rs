@@ -21,8 +21,7 @@ async fn throttled_filter_log_events_calls_are_retried_and_no_record_is_lost() {
     const GROUP: &str = "/aws/apigateway/throttled";
     let moto = Moto::start();
     let base = now_ms() - 120_000;
-    let lines: Vec<(i64, String)> =
-        (0..3000).map(|i| (base + i * 30, access_line(&format!("th-{i}"), "api1", 200, base + i * 30))).collect();
+    let lines = access_lines("th", "api1", 3000, base, 30);
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     // Bursts of four throttled calls (more than the SDK's three attempts), then some that pass.
     let proxy = AwsProxy::start(moto.url.clone(), |n| (n % 10 >= 2 && n % 10 < 6).then_some(400)).await;
@@ -52,8 +51,7 @@ async fn server_errors_are_retried_and_no_record_is_lost() {
     const GROUP: &str = "/aws/apigateway/unavailable";
     let moto = Moto::start();
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..500).map(|i| (base + i * 50, access_line(&format!("u-{i}"), "api1", 200, base + i * 50))).collect();
+    let lines = access_lines("u", "api1", 500, base, 50);
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     // Bursts of four 503s, longer than the SDK's own retries.
     let proxy = AwsProxy::start(moto.url.clone(), |n| (n % 8 < 4 && n > 0).then_some(503)).await;
@@ -80,8 +78,7 @@ async fn a_missing_log_group_fails_its_own_poller_and_the_others_go_on() {
     const GROUP: &str = "/aws/apigateway/present";
     let moto = Moto::start();
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..100).map(|i| (base + i, access_line(&format!("ok-{i}"), "api1", 200, base + i))).collect();
+    let lines = access_lines("ok", "api1", 100, base, 1);
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -110,8 +107,7 @@ async fn concurrent_reads_cap_the_calls_in_flight_over_all_log_groups() {
         let proxy = AwsProxy::start_slow(moto.url.clone(), |_| None, Duration::from_millis(30)).await;
         let groups: Vec<String> = (0..4).map(|g| format!("/aws/apigateway/cap{cap}-{g}")).collect();
         for (g, group) in groups.iter().enumerate() {
-            let lines: Vec<(i64, String)> =
-                (0..50).map(|i| (base + i, access_line(&format!("c{cap}-{g}-{i}"), "api1", 200, base + i))).collect();
+            let lines = access_lines(&format!("c{cap}-{g}"), "api1", 50, base, 1);
             put_lines(&logs, group, "s", &lines).await;
         }
         let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();

@@ -32,9 +32,7 @@ struct Setup {
 async fn setup(group: &'static str) -> Setup {
     let moto = Moto::start();
     let base = now_ms() - 300_000;
-    let lines: Vec<(i64, String)> = (0..RECORDS)
-        .map(|i| (base + i * SPACING_MS, access_line(&format!("p-{i}"), "api1", 200, base + i * SPACING_MS)))
-        .collect();
+    let lines = access_lines("p", "api1", RECORDS as usize, base, SPACING_MS);
     put_lines(&moto.logs().await, group, "s", &lines).await;
     let receiver =
         Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAfter(Duration::from_millis(20)))).await.unwrap();
@@ -160,8 +158,7 @@ async fn a_second_signal_exits_at_once_and_the_state_file_stays_consistent() {
     let moto = Moto::start();
     let group = "/aws/apigateway/twice";
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..500).map(|i| (base + i, access_line(&format!("t-{i}"), "api1", 200, base + i))).collect();
+    let lines = access_lines("t", "api1", 500, base, 1);
     put_lines(&moto.logs().await, group, "s", &lines).await;
     // A receiver that never acknowledges: the graceful shutdown would wait its full timeout.
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::Silent)).await.unwrap();

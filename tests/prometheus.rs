@@ -65,8 +65,7 @@ impl PrometheusServer {
 async fn promtool_accepts_the_metrics_and_prometheus_scrapes_the_counts() {
     let moto = Moto::start();
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..RECORDS as i64).map(|i| (base + i, access_line(&format!("prom-{i}"), "api1", 200, base + i))).collect();
+    let lines = access_lines("prom", "api1", RECORDS, base, 1);
     put_lines(&moto.logs().await, GROUP, "s", &lines).await;
     let receiver = Receiver::start("127.0.0.1:0", None, Arc::new(|_| Reply::AckAll)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();

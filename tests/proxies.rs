@@ -148,8 +148,7 @@ async fn the_aws_apis_through_http_and_socks5_proxies_and_no_proxy_bypasses_them
     let moto_port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
     let group = "/aws/apigateway/proxied";
     let base = now_ms() - 60_000;
-    let lines: Vec<(i64, String)> =
-        (0..50).map(|i| (base + i, access_line(&format!("px-{i}"), "api1", 200, base + i))).collect();
+    let lines = access_lines("px", "api1", 50, base, 1);
     put_lines(&moto.logs().await, group, "s", &lines).await;
 
     let http = ProxyDaemon::tinyproxy(Some((USER, PASSWORD)));

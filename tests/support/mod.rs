@@ -100,6 +100,17 @@ pub fn now_ms() -> i64 {
 }
 
 /// One access-log line in the shipped JSON format.
+/// `n` access-log lines `{prefix}-{i}` for `api_id`, status 200, `spacing_ms` apart from `base`,
+/// as (timestamp, message) for [`put_lines`].
+pub fn access_lines(prefix: &str, api_id: &str, n: usize, base: i64, spacing_ms: i64) -> Vec<(i64, String)> {
+    (0..n as i64)
+        .map(|i| {
+            let ts = base + i * spacing_ms;
+            (ts, access_line(&format!("{prefix}-{i}"), api_id, 200, ts))
+        })
+        .collect()
+}
+
 pub fn access_line(request_id: &str, api_id: &str, status: u16, ts_ms: i64) -> String {
     serde_json::json!({
         "requestId": request_id,
